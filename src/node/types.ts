@@ -72,6 +72,8 @@ export interface ReplicaEvents {
   /** Sessions of a user were revoked. */
   sessionsRevoked: [string];
   role: [ReplicaRole, string /* leaderId */];
+  /** The replica hit a fatal error (disk, corruption, invariant) and stopped serving. */
+  fatal: [Error];
 }
 
 export interface ReplicaApi {
@@ -81,7 +83,8 @@ export interface ReplicaApi {
   keyspace(): ChatKeyspace;
   /**
    * Proposes `command` (forwarding it to the leader when this replica is not the leader) and
-   * resolves with its result once the command has been applied on this replica.
+   * resolves with its result once the command has been applied (by the leader; a follower's own
+   * linearizable reads still see it, through readBarrier).
    * Rejects with ReplicaError (UNAVAILABLE, DEADLINE_EXCEEDED, PROPOSAL_DROPPED, STOPPED).
    */
   propose(command: Command, options: ProposeOptions): Promise<{ index: number; result: CommandResult }>;

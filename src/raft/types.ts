@@ -138,6 +138,12 @@ export interface ConfChange {
   nodeId: NodeId;
   /** Opaque to the core: the application stores addresses here. */
   context: Uint8Array;
+  /**
+   * Set by the proposing leader (proposeConfChange) and carried in the encoded entry: the
+   * configuration this change produces. It makes the log self-describing, so a member that joined
+   * with an empty configuration learns the whole membership when it applies the change adding it.
+   */
+  confStateAfter?: ConfState;
 }
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';

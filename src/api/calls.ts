@@ -1,0 +1,85 @@
+// Adapters between grpc-js handlers and async functions: every call gets a bounded deadline, every
+// failure (thrown or rejected) leaves through toStatus(), and every finished call is reported to the
+// observer (metrics). Nothing escapes into grpc-js.
+import { status, type Metadata, type ServerUnaryCall, type handleUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { toStatus } from './errors.js';
+
+/** What a handler needs besides its request. */
+export interface CallContext {
+  /** Absolute wall-clock deadline (ms since epoch) for proposals and read barriers. */
+  deadlineMs: number;
+  metadata: Metadata;
+}
+
+export interface HandledCall {
+  /** `chat.v1.ChatService` */
+  service: string;
+  /** `SendMessage` */
+  method: string;
+  /** The gRPC status code's name: `OK`, `UNAVAILABLE`, ... */
+  code: string;
+  durationSeconds: number;
+}
+
+/** Told of every finished call, e.g. to count grpc_server_handled_total. Must not throw (it is guarded). */
+export interface ApiObserver {
+  callHandled(call: HandledCall): void;
+}
+
+/** The call's own gRPC deadline when it has one; otherwise now + defaultDeadlineMs, so no call hangs. */
+export function callDeadlineMs(deadline: Date | number, defaultDeadlineMs: number): number {
+  const ms = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(ms) ? ms : Date.now() + defaultDeadlineMs;
+}
+
+export class CallRunner {
+  constructor(
+    readonly logger: Logger,
+    readonly defaultDeadlineMs: number,
+    private readonly observer: ApiObserver | undefined,
+  ) {}
+
+  unary<Req, Res>(
+    service: string,
+    method: string,
+    handle: (request: Req, context: CallContext) => Promise<Res>,
+  ): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback) => {
+      const done = this.startTimer(service, method);
+      const context: CallContext = {
+        deadlineMs: callDeadlineMs(call.getDeadline(), this.defaultDeadlineMs),
+        metadata: call.metadata,
+      };
+      Promise.resolve()
+        .then(() => handle(call.request, context))
+        .then(
+          (response) => {
+            done(status.OK);
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const result = toStatus(err, this.logger, `${service}/${method}`);
+            done(result.code);
+            callback(result);
+          },
+        );
+    };
+  }
+
+  /** Starts timing a call; the returned function reports it once, with its final code. */
+  startTimer(service: string, method: string): (code: status) => void {
+    const startNs = process.hrtime.bigint();
+    let reported = false;
+    return (code) => {
+      if (reported || this.observer === undefined) return;
+      reported = true;
+      const durationSeconds = Number(process.hrtime.bigint() - startNs) / 1e9;
+      try {
+        this.observer.callHandled({ service, method, code: status[code] ?? String(code), durationSeconds });
+      } catch (err) {
+        this.logger.warn({ err }, 'the API observer threw; ignoring');
+      }
+    };
+  }
+}

@@ -1,0 +1,167 @@
+// RawNode: the application's handle on the core (etcd-io/raft's RawNode). Inputs go in through
+// tick/step/propose/...; everything the application must do comes out as a Ready, and advance()
+// acknowledges it.
+import { encodeConfChange } from './confchange/codec.js';
+import { assert } from './errors.js';
+import { Raft } from './raft.js';
+import {
+  EntryType, NONE,
+  type Config, type ConfChange, type ConfState, type Entry, type HardState, type Message, type NodeId,
+  type ProgressStatus, type Ready, type SoftState, type Status,
+} from './types.js';
+
+function hardStateEqual(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  /** A Ready handed out and not yet advanced. */
+  private outstanding = false;
+  private readonly preVote: boolean;
+
+  constructor(config: Config) {
+    this.raft = new Raft(config);
+    this.preVote = config.preVote;
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = config.storage.initialState().hardState;
+  }
+
+  /** One unit of logical time: elections time out, leaders send heartbeats (§5.2). */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** A message from a peer. Messages for a node that is not this one are ignored. */
+  step(m: Message): void {
+    if (m.to !== this.raft.id && m.to !== NONE) return;
+    this.raft.step(m);
+  }
+
+  /** Append `data` on the leader; RaftError PROPOSAL_DROPPED elsewhere or while transferring. */
+  propose(data: Uint8Array): { index: number; term: number } {
+    return this.raft.propose(data, EntryType.Normal);
+  }
+
+  /**
+   * Propose a membership change (one at a time, once this leader committed in its term). It takes
+   * effect when the application applies the committed entry through applyConfChange.
+   */
+  proposeConfChange(cc: ConfChange): { index: number; term: number } {
+    return this.raft.proposeConfChange(cc, encodeConfChange);
+  }
+
+  /** Apply a committed ConfChange entry; returns the configuration now in force. */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  /** Ask for a linearizable read point; a ReadState with `ctx` follows in a later Ready. */
+  readIndex(ctx: Uint8Array): void {
+    this.raft.readIndex(ctx);
+  }
+
+  /** Hand leadership to `to` (thesis §3.10); a follower forwards the request to its leader. */
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to);
+  }
+
+  /** Start an election now (with pre-vote when configured). */
+  campaign(): void {
+    this.raft.hup(this.preVote ? 'pre-election' : 'election');
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.reportUnreachable(id);
+  }
+
+  reportSnapshot(id: NodeId, ok: boolean): void {
+    this.raft.reportSnapshot(id, ok);
+  }
+
+  hasReady(): boolean {
+    const r = this.raft;
+    r.flush();
+    const soft = r.softState();
+    if (soft.leaderId !== this.prevSoftState.leaderId || soft.role !== this.prevSoftState.role) return true;
+    if (!hardStateEqual(r.hardState(), this.prevHardState)) return true;
+    if (r.log.unstable.nextSnapshot() !== undefined) return true;
+    return r.msgs.length > 0 || r.log.hasNextUnstableEntries() || r.log.hasNextCommittedEntries() || r.readStates.length > 0;
+  }
+
+  /** What the application must do now (see Ready in types.ts for the order and the contract). */
+  ready(): Ready {
+    assert(!this.outstanding, 'ready() called again before advance() of the previous Ready');
+    const r = this.raft;
+    r.flush();
+    const soft = r.softState();
+    const hard = r.hardState();
+    const snapshot = r.log.unstable.nextSnapshot();
+    const entries = r.log.nextUnstableEntries();
+    const committedEntries = r.log.nextCommittedEntries();
+    const rd: Ready = {
+      entries,
+      committedEntries,
+      messages: r.msgs,
+      readStates: r.readStates,
+      mustSync: entries.length > 0 || snapshot !== undefined
+        || hard.term !== this.prevHardState.term || hard.vote !== this.prevHardState.vote,
+    };
+    if (soft.leaderId !== this.prevSoftState.leaderId || soft.role !== this.prevSoftState.role) {
+      rd.softState = soft;
+      this.prevSoftState = soft;
+    }
+    if (!hardStateEqual(hard, this.prevHardState)) {
+      rd.hardState = hard;
+      this.prevHardState = hard;
+    }
+    if (snapshot !== undefined) rd.snapshot = snapshot;
+    // Accept: the Ready now owns these; they are not handed out twice.
+    r.msgs = [];
+    r.readStates = [];
+    r.log.unstable.acceptInProgress();
+    if (committedEntries.length > 0) {
+      r.log.acceptApplying((committedEntries[committedEntries.length - 1] as Entry).index);
+      r.reduceUncommittedBytes(committedEntries);
+    }
+    this.outstanding = true;
+    return rd;
+  }
+
+  /** The application persisted, sent and applied everything in `rd`. */
+  advance(rd: Ready): void {
+    assert(this.outstanding, 'advance() without an outstanding Ready');
+    this.outstanding = false;
+    const log = this.raft.log;
+    if (rd.snapshot !== undefined) {
+      log.stableSnapTo(rd.snapshot.metadata.index);
+      if (rd.snapshot.metadata.index > log.applied) log.appliedTo(rd.snapshot.metadata.index);
+    }
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1] as Entry;
+      log.stableTo(last.index, last.term);
+    }
+    if (rd.committedEntries.length > 0) {
+      log.appliedTo((rd.committedEntries[rd.committedEntries.length - 1] as Entry).index);
+    }
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const progress = new Map<NodeId, ProgressStatus>();
+    if (r.role === 'leader') for (const [id, pr] of r.tracker.progress) progress.set(id, pr.status());
+    return {
+      id: r.id,
+      hardState: r.hardState(),
+      softState: r.softState(),
+      applied: r.log.applied,
+      lastIndex: r.log.lastIndex(),
+      firstIndex: r.log.firstIndex(),
+      confState: r.tracker.confState(),
+      leadTransferee: r.leadTransferee,
+      progress,
+    };
+  }
+}
