@@ -26,6 +26,7 @@ class Subscription implements SubscriptionSink {
   /** Messages applied while the replay ran; sent after it, in order. */
   private buffer: StoredMessage[] = [];
   private live = false;
+  private resyncAgain = false;
   private ended = false;
   private lastSentId = 0;
   private session: TokenClaims | undefined;
@@ -89,6 +90,33 @@ class Subscription implements SubscriptionSink {
     if (session === undefined || this.ended) return;
     // Another session of the same user may have been the one revoked: re-check this one.
     this.deps.auth.checkSession(session).catch((err: unknown) => this.finish(toStatus(err, this.deps.logger, method)));
+  }
+
+  /**
+   * Messages that arrived inside a snapshot emitted no events: go back to buffering, replay from the
+   * last id sent, then flush — the same no-gap, no-duplicate path as the start of the stream.
+   */
+  resync(): void {
+    const session = this.session;
+    if (session === undefined || this.ended) return;
+    if (!this.live) {
+      this.resyncAgain = true; // a replay is running: run it once more when it ends
+      return;
+    }
+    this.live = false;
+    void (async () => {
+      try {
+        do {
+          this.resyncAgain = false;
+          await this.deps.auth.checkSession(session);
+          await this.replay(session.username);
+        } while (this.resyncAgain && !this.ended);
+        while (!this.ended && this.buffer.length > 0) await this.send(this.buffer.shift()!);
+        this.live = true;
+      } catch (err) {
+        this.finish(toStatus(err, this.deps.logger, method));
+      }
+    })();
   }
 
   shutdown(): void {

@@ -13,6 +13,8 @@ export interface SubscriptionSink {
   accountDeleted(): void;
   /** Some session of this user was revoked; maybe this stream's own. */
   sessionsRevoked(): void;
+  /** A snapshot replaced the keyspace: re-read what it may have brought, and re-check the session. */
+  resync(): void;
   /** The server is shutting down. */
   shutdown(): void;
 }
@@ -29,6 +31,7 @@ export class SubscriptionHub {
     replica.events.on('message', this.onMessage);
     replica.events.on('accountDeleted', this.onAccountDeleted);
     replica.events.on('sessionsRevoked', this.onSessionsRevoked);
+    replica.events.on('snapshotInstalled', this.onSnapshotInstalled);
   }
 
   /** Adds a stream of `username`; the returned remove is idempotent. RESOURCE_EXHAUSTED when full. */
@@ -63,6 +66,7 @@ export class SubscriptionHub {
     this.replica.events.off('message', this.onMessage);
     this.replica.events.off('accountDeleted', this.onAccountDeleted);
     this.replica.events.off('sessionsRevoked', this.onSessionsRevoked);
+    this.replica.events.off('snapshotInstalled', this.onSnapshotInstalled);
     for (const sink of this.everySink()) sink.shutdown();
   }
 
@@ -82,5 +86,9 @@ export class SubscriptionHub {
 
   private readonly onSessionsRevoked = (username: string): void => {
     for (const sink of this.everySink(username)) sink.sessionsRevoked();
+  };
+
+  private readonly onSnapshotInstalled = (): void => {
+    for (const sink of this.everySink()) sink.resync();
   };
 }

@@ -13,8 +13,8 @@ export interface MetricsOptions {
   /** This member's id: labels raftchat_replica_info and keeps the replica out of its own peer series. */
   nodeId: string;
   /**
-   * Process and Node.js metrics (CPU, memory, event-loop lag, heap, GC). Default true. Several
-   * replicas in one process report the same process, so `chatd local` may want it on for one only.
+   * Process and Node.js metrics (CPU, memory, event-loop lag, heap, GC). Default true. Replicas
+   * sharing one process (in-process tests) report the same process: turn it on for one only.
    */
   defaultMetrics?: boolean;
 }

@@ -20,7 +20,7 @@ import { ReplicaStore } from '../storage/index.js';
 import type { SnapshotInstaller } from '../storage/index.js';
 import { ChatStateMachine, encodeCommand, encodeResult, decodeResult, countKind } from '../chat/index.js';
 import type { Command, CommandResult, MemberInfo } from '../gen/raftchat/command/v1/command.js';
-import { PeerTransport, startPeerServer } from '../transport/index.js';
+import { PeerTransport, TransportError, startPeerServer } from '../transport/index.js';
 import type { IncomingSnapshot, PeerServer } from '../transport/index.js';
 import type { ReplicaConfig } from './config.js';
 import { ProposalWaiters, ReadBarriers } from './waiters.js';
@@ -216,6 +216,8 @@ export class Replica implements ReplicaApi {
     });
     this.transport.setPeers(peerAddresses(this.members, this.nodeId));
     this.peerServer = await startPeerServer({
+      selfId: this.nodeId,
+      maxBatchBytes: this.config.maxBytesPerMessage * 4,
       address: this.config.peerAddress,
       clusterId: this.clusterId,
       peerSecret: this.config.clusterSecret,
@@ -421,6 +423,7 @@ export class Replica implements ReplicaApi {
     this.proposals.skippedThrough(this.appliedIndex);
     this.reads.applied(this.appliedIndex);
     this.log.info({ index: this.appliedIndex, voters: this.confState.voters }, 'snapshot installed');
+    this.events.emit('snapshotInstalled', this.appliedIndex);
   }
 
   private async abortStaged(reason: string): Promise<void> {
@@ -462,7 +465,7 @@ export class Replica implements ReplicaApi {
   }
 
   private async handleForward(command: Uint8Array, deadlineMs: number): Promise<{ index: number; result: Uint8Array }> {
-    if (this.softState.role !== 'leader') throw new ReplicaError('UNAVAILABLE', `not the leader (leader: ${this.softState.leaderId || 'unknown'})`);
+    if (this.softState.role !== 'leader') throw new NotLeaderError(this.softState.leaderId);
     const applied = await this.proposeLocal(command, deadlineMs);
     return { index: applied.index, result: encodeResult(applied.result ?? { kind: undefined }) };
   }
@@ -490,10 +493,12 @@ export class Replica implements ReplicaApi {
         const forwarded = await this.transport.forward(leader, data, options.deadlineMs);
         return { index: forwarded.index, result: decodeResult(forwarded.result) };
       } catch (err) {
-        // Only a leader that refused before proposing is safe to ask again: anything else may
-        // have been proposed, so the caller decides (sends carry a request id for this).
-        if (isNotLeaderRefusal(err) && Date.now() < options.deadlineMs) {
-          await this.waitForLeaderChange(Math.min(options.deadlineMs, Date.now() + this.electionTimeoutMs()));
+        // Ask again only when the command certainly was not proposed (or certainly lost):
+        // anything else may still commit, so the caller decides (sends carry a request id).
+        if (neverApplied(err) && Date.now() < options.deadlineMs) {
+          if (this.softState.leaderId === leader) {
+            await this.waitForLeaderChange(Math.min(options.deadlineMs, Date.now() + this.electionTimeoutMs())).catch(() => undefined);
+          }
           continue;
         }
         throw toReplicaError(err);
@@ -770,8 +775,20 @@ export class Replica implements ReplicaApi {
   }
 }
 
-function isNotLeaderRefusal(err: unknown): boolean {
-  return err instanceof Error && 'code' in err && err.code === 'NOT_LEADER';
+/** Thrown to a forwarding follower: this replica is not (or no longer) the leader. */
+class NotLeaderError extends Error {
+  readonly code = 'NOT_LEADER';
+  constructor(leaderId: string) {
+    super(`not the leader (leader: ${leaderId || 'unknown'})`);
+  }
+}
+
+/** A forward that failed before the leader proposed the command, or whose entry was overwritten. */
+function neverApplied(err: unknown): boolean {
+  if (!(err instanceof TransportError)) return false;
+  if (err.remoteCode === 'NOT_LEADER' || err.remoteCode === 'PROPOSAL_DROPPED') return true;
+  if (err.code === 'UNKNOWN_PEER' || err.code === 'CLOSED') return true;
+  return err.code === 'UNAVAILABLE' && err.status === undefined;
 }
 
 function toReplicaError(err: unknown): Error {
@@ -791,10 +808,10 @@ function toReplicaError(err: unknown): Error {
         return new ReplicaError('UNAVAILABLE', err.message);
     }
   }
-  if (err instanceof Error && 'code' in err && typeof err.code === 'string') {
-    const code = err.code;
-    if (code === 'DEADLINE_EXCEEDED') return new ReplicaError('DEADLINE_EXCEEDED', err.message);
-    if (code === 'RESOURCE_EXHAUSTED') return new ReplicaError('RESOURCE_EXHAUSTED', err.message);
+  if (err instanceof TransportError) {
+    if (err.code === 'DEADLINE_EXCEEDED') return new ReplicaError('DEADLINE_EXCEEDED', err.message);
+    if (err.remoteCode === 'RESOURCE_EXHAUSTED') return new ReplicaError('RESOURCE_EXHAUSTED', err.message);
+    if (err.remoteCode === 'UNAVAILABLE') return new ReplicaError('UNAVAILABLE', err.message);
   }
   return new ReplicaError('UNAVAILABLE', `could not reach the leader: ${(err as Error).message}; retry`);
 }

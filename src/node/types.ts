@@ -72,6 +72,11 @@ export interface ReplicaEvents {
   /** Sessions of a user were revoked. */
   sessionsRevoked: [string];
   role: [ReplicaRole, string /* leaderId */];
+  /**
+   * A snapshot replaced the keyspace up to this applied index: the messages, deletions and
+   * revocations it brought emitted no events of their own, so live readers must re-read.
+   */
+  snapshotInstalled: [number];
   /** The replica hit a fatal error (disk, corruption, invariant) and stopped serving. */
   fatal: [Error];
 }

@@ -113,6 +113,11 @@ export class RawNode {
       rd.softState = soft;
       this.prevSoftState = soft;
     }
+    const prev = this.prevHardState;
+    assert(hard.term >= prev.term, () => `term going backwards: ${prev.term} -> ${hard.term}`);
+    assert(hard.term > prev.term || prev.vote === NONE || hard.vote === prev.vote,
+      () => `vote changed within term ${hard.term}: ${prev.vote} -> ${hard.vote}`);
+    assert(hard.commit >= prev.commit, () => `commit going backwards: ${prev.commit} -> ${hard.commit}`);
     if (!hardStateEqual(hard, this.prevHardState)) {
       rd.hardState = hard;
       this.prevHardState = hard;

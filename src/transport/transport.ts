@@ -32,6 +32,12 @@ export interface PeerTransportOptions {
   /** Reconnect back-off bounds (defaults 50 ms → 2 s). */
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * How long forward() waits for a peer's channel that is not connected — e.g. still in its back-off
+   * because the leader's peer port was not up yet — before failing with UNAVAILABLE (default 2 s, one
+   * full reconnect back-off; 0 fails at once).
+   */
+  forwardConnectWaitMs?: number;
   /** A snapshot that has not been acknowledged by then fails (default 10 minutes). */
   snapshotTimeoutMs?: number;
   /** A peer could not be reached: the replica calls raft.reportUnreachable(peerId). */
@@ -65,11 +71,7 @@ interface PeerLink {
   removed: AbortController;
 }
 
-/**
- * How long forward() waits for a channel that is (re)connecting — e.g. in its back-off after the
- * leader's peer port was not up yet — instead of failing at once: one full reconnect back-off.
- */
-const FORWARD_CONNECT_WAIT_MS = 2_000;
+const DEFAULT_FORWARD_CONNECT_WAIT_MS = 2_000;
 
 /** Resolves once the channel is connected; rejects with UNAVAILABLE (no status) at `untilMs`. */
 function connected(client: Client, untilMs: number): Promise<void> {
@@ -148,13 +150,14 @@ export class PeerTransport {
    * applied there. `deadlineMs` is absolute, in ms since the epoch (as in ProposeOptions).
    *
    * Rejects with a TransportError. UNKNOWN_PEER, CLOSED and an UNAVAILABLE without `status` (no
-   * connection within FORWARD_CONNECT_WAIT_MS) mean the command never left this replica: safe to retry.
+   * connection within forwardConnectWaitMs) mean the command never left this replica: safe to retry.
    */
   async forward(peerId: NodeId, command: Uint8Array, deadlineMs: number): Promise<ForwardResult> {
     if (this.closed) throw new TransportError('CLOSED', 'peer transport is closed');
     const link = this.peers.get(peerId);
     if (link === undefined) throw new TransportError('UNKNOWN_PEER', `no address for peer '${peerId}'`);
-    await connected(link.client, Math.min(deadlineMs, Date.now() + FORWARD_CONNECT_WAIT_MS));
+    const connectWaitMs = this.options.forwardConnectWaitMs ?? DEFAULT_FORWARD_CONNECT_WAIT_MS;
+    await connected(link.client, Math.min(deadlineMs, Date.now() + connectWaitMs));
     const { forward } = PeerServiceService;
     return new Promise<ForwardResult>((resolve, reject) => {
       link.client.makeUnaryRequest(

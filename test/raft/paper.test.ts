@@ -200,20 +200,23 @@ describe('Raft paper §5.4: safety', () => {
   it('a voter denies its vote to a candidate whose log is less up-to-date (§5.4.1)', () => {
     const net = new Network(ids);
     net.elect('n1');
-    net.propose('n1', 'a');
-    net.deliver();
-    net.isolate('n1');
-    // n3 missed nothing here; make it stale by cutting it off before another entry commits.
+    // n3 misses `b`, which commits on n1 and n2.
     net.partition([['n1', 'n2'], ['n3']]);
     net.propose('n1', 'b');
     net.deliver();
+    assert.equal(net.raw('n2').status().hardState.commit, 2);
+    // With n1 gone, n3 campaigns; n2's log is more up-to-date, so it refuses.
     net.heal();
     net.isolate('n1');
     net.raw('n3').campaign();
     net.deliver();
-    assert.notEqual(net.raw('n3').status().softState.role, 'leader');
-    const n2 = net.raw('n2').status();
-    assert.notEqual(n2.hardState.vote, 'n3');
+    assert.equal(net.raw('n3').status().softState.role, 'candidate');
+    assert.notEqual(net.raw('n2').status().hardState.vote, 'n3');
+    // n2 itself wins with n3's vote: the committed entry survives.
+    net.raw('n2').campaign();
+    net.deliver();
+    assert.equal(net.leader(), 'n2');
+    assert.deepEqual(net.node('n3').values, ['b']);
   });
 
   it('leader completeness: every later leader holds every committed entry', () => {

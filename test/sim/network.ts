@@ -8,9 +8,19 @@ export interface NetworkFaults {
   duplicateProbability: number;
   /** A message arrives 1..maxDelaySteps steps after it is sent; differing delays reorder. */
   maxDelaySteps: number;
+  /** Chance a copy of a message turns up again much later (a stale retransmission). */
+  lateDuplicateProbability: number;
 }
 
-export const CALM_NETWORK: NetworkFaults = { dropProbability: 0, duplicateProbability: 0, maxDelaySteps: 2 };
+export const CALM_NETWORK: NetworkFaults = {
+  dropProbability: 0,
+  duplicateProbability: 0,
+  maxDelaySteps: 2,
+  lateDuplicateProbability: 0,
+};
+
+/** How late a late duplicate may arrive, in steps. */
+const LATE_DUPLICATE_STEPS_MAX = 200;
 
 export type SendOutcome = 'queued' | 'dropped' | 'cut';
 
@@ -42,17 +52,21 @@ export class SimNetwork {
     if (this.isCut(message.from, message.to)) return 'cut';
     if (this.rng.chance(this.faults.dropProbability)) return 'dropped';
     const copies = this.rng.chance(this.faults.duplicateProbability) ? 2 : 1;
-    for (let i = 0; i < copies; i++) {
-      const arriveStep = nowStep + 1 + this.rng.int(this.faults.maxDelaySteps);
-      let bucket = this.arriving.get(arriveStep);
-      if (bucket === undefined) {
-        bucket = [];
-        this.arriving.set(arriveStep, bucket);
-      }
-      bucket.push(copyOf(message));
-      this.inFlightCount++;
+    for (let i = 0; i < copies; i++) this.enqueue(message, nowStep + 1 + this.rng.int(this.faults.maxDelaySteps));
+    if (this.rng.chance(this.faults.lateDuplicateProbability)) {
+      this.enqueue(message, nowStep + 1 + this.rng.int(LATE_DUPLICATE_STEPS_MAX));
     }
     return 'queued';
+  }
+
+  private enqueue(message: Message, arriveStep: number): void {
+    let bucket = this.arriving.get(arriveStep);
+    if (bucket === undefined) {
+      bucket = [];
+      this.arriving.set(arriveStep, bucket);
+    }
+    bucket.push(copyOf(message));
+    this.inFlightCount++;
   }
 
   /**

@@ -193,7 +193,7 @@ export class TestCluster {
   async status(id: string, timeoutMs = 2000): Promise<GetStatusResponse> {
     const client = this.clusterClient(id);
     return new Promise((res, rej) =>
-      client.getStatus({}, new grpc.Metadata(), { deadline: Date.now() + timeoutMs, waitForReady: true }, (err, out) => (err ? rej(err) : res(out))),
+      client.getStatus({}, new grpc.Metadata({ waitForReady: true }), { deadline: Date.now() + timeoutMs }, (err, out) => (err ? rej(err) : res(out))),
     );
   }
 
@@ -266,13 +266,13 @@ export function call<Req, Res>(
   request: Req,
   options: { token?: string; timeoutMs?: number } = {},
 ): Promise<Res> {
-  const md = new grpc.Metadata();
+  // waitForReady: a replica that just (re)started may refuse the first connection attempts.
+  const md = new grpc.Metadata({ waitForReady: true });
   if (options.token !== undefined) md.set('authorization', `Bearer ${options.token}`);
   const fn = (client as unknown as Record<string, Function>)[method];
   if (typeof fn !== 'function') throw new Error(`no method ${method}`);
   return new Promise<Res>((res, rej) => {
-    // waitForReady: a replica that just (re)started may refuse the first connection attempts.
-    fn.call(client, request, md, { deadline: Date.now() + (options.timeoutMs ?? 10_000), waitForReady: true }, (err: grpc.ServiceError | null, out: Res) =>
+    fn.call(client, request, md, { deadline: Date.now() + (options.timeoutMs ?? 10_000) }, (err: grpc.ServiceError | null, out: Res) =>
       err ? rej(err) : res(out),
     );
   });

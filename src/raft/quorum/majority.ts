@@ -9,16 +9,25 @@ export function quorumSize(voterCount: number): number {
 
 /**
  * The largest index that a majority of `voters` have matched (missing voters count as 0). The
- * leader may commit up to it — when that entry is from its own term (§5.4.2).
+ * leader may commit up to it — when that entry is from its own term (§5.4.2). `scratch` is reused
+ * between calls: this runs on every acknowledgement.
  */
-export function committedIndex(voters: ReadonlySet<NodeId>, matchOf: (id: NodeId) => number): number {
+export function committedIndex(voters: ReadonlySet<NodeId>, matchOf: (id: NodeId) => number, scratch: number[] = []): number {
   const n = voters.size;
   if (n === 0) return 0;
-  const matches = new Array<number>(n);
+  scratch.length = n;
   let i = 0;
-  for (const id of voters) matches[i++] = matchOf(id);
-  matches.sort((a, b) => b - a);
-  return matches[quorumSize(n) - 1] as number;
+  for (const id of voters) {
+    // Insertion sort, descending: voter sets are small.
+    const m = matchOf(id);
+    let j = i++;
+    while (j > 0 && (scratch[j - 1] as number) < m) {
+      scratch[j] = scratch[j - 1] as number;
+      j--;
+    }
+    scratch[j] = m;
+  }
+  return scratch[quorumSize(n) - 1] as number;
 }
 
 /** Won once a majority granted, lost once a majority can no longer grant; else pending. */

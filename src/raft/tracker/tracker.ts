@@ -52,8 +52,11 @@ export class ProgressTracker {
 
   /** §5.3: the highest index stored on a majority of voters. */
   committed(): number {
-    return committedIndex(this.voters, (id) => this.progress.get(id)?.match ?? 0);
+    return committedIndex(this.voters, this.matchOf, this.matchScratch);
   }
+
+  private readonly matchScratch: number[] = [];
+  private readonly matchOf = (id: NodeId): number => this.progress.get(id)?.match ?? 0;
 
   /** CheckQuorum: a majority of voters (counting this node) was heard from recently. */
   quorumActive(selfId: NodeId): boolean {

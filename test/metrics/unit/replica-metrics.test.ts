@@ -1,6 +1,7 @@
 // ReplicaMetrics: what one replica exposes, read back through the text format Prometheus scrapes.
 import assert from 'node:assert/strict';
 import { createMetrics, type MemberSnapshot, type StatusSnapshot } from '../../../src/metrics/index.js';
+import type { ReplicaStatus } from '../../../src/node/types.js';
 import { parseExposition, sampleValue, type Family } from '../support/exposition.js';
 
 const member = (id: string, lag = 0, reachable = true, voter = true): MemberSnapshot => ({ id, voter, reachable, lag });
@@ -76,6 +77,27 @@ describe('ReplicaMetrics', () => {
     assert.equal(sampleValue(f, 'raftchat_raft_has_leader'), 0);
     assert.equal(sampleValue(f, 'raftchat_raft_role', { role: 'follower' }), 1);
     assert.equal(sampleValue(f, 'raftchat_raft_commit_index'), 130);
+  });
+
+  it('takes src/node\'s ReplicaStatus as its status source as it is', async () => {
+    const metrics = createMetrics({ nodeId: 'n1', defaultMetrics: false });
+    const status: ReplicaStatus = {
+      nodeId: 'n1',
+      clusterId: 'c',
+      role: 'follower',
+      term: 9,
+      leaderId: 'n0',
+      commitIndex: 3,
+      appliedIndex: 3,
+      firstIndex: 1,
+      lastIndex: 3,
+      snapshotIndex: 0,
+      members: [{ id: 'n0', peerAddress: 'a:1', clientAddress: 'a:2', voter: true, matchIndex: 0, reachable: true, lag: 0, progressState: '' }],
+    };
+    metrics.setStatusSource(() => status);
+    const f = await scrape(metrics);
+    assert.equal(sampleValue(f, 'raftchat_raft_term'), 9);
+    assert.equal(sampleValue(f, 'raftchat_raft_has_leader'), 1);
   });
 
   it('reports per-peer lag and reachability on the leader only, without the leader itself', async () => {

@@ -328,5 +328,3 @@ export function bytes(s: string): Uint8Array {
 export function text(b: Uint8Array): string {
   return decoder.decode(b);
 }
-
-export { ConfChangeType };

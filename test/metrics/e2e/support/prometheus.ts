@@ -63,7 +63,7 @@ export class Prometheus {
       config,
       JSON.stringify(
         {
-          global: { scrape_interval: '1s', scrape_timeout: '800ms', evaluation_interval: '1s' },
+          global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
           rule_files: options.ruleFiles,
           scrape_configs: [{ job_name: options.jobName, static_configs: [{ targets: options.targets }] }],
         },

@@ -1,0 +1,69 @@
+// Closed-loop throughput and latency at a fixed number of requests in flight: SendMessage (each an
+// fsynced Raft commit on a quorum) or linearizable ListMessages (a ReadIndex round per read).
+import { sleep, type BenchContext } from '../context.js';
+import type { LoadMode } from '../load/protocol.js';
+import { CpuMeter, loadAverage1m, round, RssSampler } from '../probe.js';
+
+export interface PointResult {
+  mode: LoadMode;
+  concurrency: number;
+  ops_per_s: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  max_ms: number;
+  errors: number;
+  error_codes: Record<string, number>;
+  /** Elections during the point (rise of the highest term); a steady cluster has none. */
+  leader_changes: number;
+  /** Percent of one core, measured over the measured window. */
+  client_cpu_pct: number;
+  replica_cpu_pct: Record<string, number>;
+  leader: string;
+  /** Peak RSS of each replica during the point (MiB). */
+  rss_peak_mib: Record<string, number>;
+  load_avg_1m: { before: number; after: number };
+}
+
+export async function measurePoint(ctx: BenchContext, mode: LoadMode, concurrency: number): Promise<PointResult> {
+  const { cluster, load, progress, settings } = ctx;
+  const leader = await cluster.waitForLeader(10_000);
+  const termBefore = await cluster.maxTerm();
+  const loadBefore = loadAverage1m();
+  const startedMs = Date.now();
+  const totalMs = settings.warmupMs + settings.measureMs;
+  const run = load.run(
+    { mode, concurrency, warmupMs: settings.warmupMs, durationMs: settings.measureMs, deadlineMs: settings.deadlineMs, retryOnError: false },
+    (p) => {
+      const left = Math.max(0, Math.ceil((totalMs - (Date.now() - startedMs)) / 1000));
+      progress.tick(`${mode} C=${concurrency}: ${p.acked} acked, ${p.errors} errors, ${left} s left`);
+    },
+  );
+  await sleep(settings.warmupMs);
+  const cpu = new CpuMeter(new Map([...cluster.pids(), ['client', load.pid ?? 0]]));
+  const rss = new RssSampler(() => cluster.pids());
+  const result = await run.result;
+  const replicaCpu = cpu.percent();
+  delete replicaCpu['client'];
+  const rssPeak = rss.stop();
+  const termAfter = await cluster.maxTerm();
+  return {
+    mode,
+    concurrency,
+    ops_per_s: round((result.ops / result.measuredMs) * 1000, 0),
+    p50_ms: round(result.latency.p50Ms, 2),
+    p95_ms: round(result.latency.p95Ms, 2),
+    p99_ms: round(result.latency.p99Ms, 2),
+    mean_ms: round(result.latency.meanMs, 2),
+    max_ms: round(result.latency.maxMs, 2),
+    errors: result.errors,
+    error_codes: result.errorCodes,
+    leader_changes: termAfter - termBefore,
+    client_cpu_pct: round(result.clientCpuPercent, 0),
+    replica_cpu_pct: replicaCpu,
+    leader: leader.status.nodeId,
+    rss_peak_mib: rssPeak,
+    load_avg_1m: { before: loadBefore, after: loadAverage1m() },
+  };
+}
