@@ -58,8 +58,13 @@ export class BenchCluster {
 
   static async start(options: BenchClusterOptions): Promise<BenchCluster> {
     const cluster = new BenchCluster(options, await freeBasePort(options.replicas));
-    await cluster.local.start();
-    await cluster.waitForLeader(30_000);
+    try {
+      await cluster.local.start();
+      await cluster.waitForLeader(30_000);
+    } catch (error) {
+      await cluster.stop();
+      throw new Error(`${(error as Error).message} (replica logs in ${options.dataDir})`);
+    }
     return cluster;
   }
 

@@ -25,10 +25,10 @@ export class LoadDriver {
     });
   }
 
-  /** Forks the generator (under the same loader as this process) and hands it the cluster and users. */
-  static async start(addresses: readonly string[], users: readonly LoadUser[], bodyBytes: number): Promise<LoadDriver> {
+  /** Forks the generator (with `execArgv`: tsx's loader, since it is TypeScript) and hands it the cluster and users. */
+  static async start(addresses: readonly string[], users: readonly LoadUser[], bodyBytes: number, execArgv: readonly string[]): Promise<LoadDriver> {
     const entry = fileURLToPath(new URL('./generator.ts', import.meta.url));
-    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...execArgv] });
     const driver = new LoadDriver(child);
     const ready = driver.next((m) => m.type === 'ready');
     driver.send({ type: 'init', addresses, users, bodyBytes });

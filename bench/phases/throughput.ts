@@ -20,6 +20,10 @@ export interface PointResult {
   /** Percent of one core, measured over the measured window. */
   client_cpu_pct: number;
   replica_cpu_pct: Record<string, number>;
+  /** CPU time of all replicas together per acknowledged operation: what bounds throughput when cores are the limit. */
+  cluster_cpu_ms_per_op: number;
+  /** The load generator's CPU time per acknowledged operation. */
+  client_cpu_ms_per_op: number;
   leader: string;
   /** Peak RSS of each replica during the point (MiB). */
   rss_peak_mib: Record<string, number>;
@@ -48,10 +52,12 @@ export async function measurePoint(ctx: BenchContext, mode: LoadMode, concurrenc
   delete replicaCpu['client'];
   const rssPeak = rss.stop();
   const termAfter = await cluster.maxTerm();
+  const opsPerS = (result.ops / result.measuredMs) * 1000;
+  const clusterCores = Object.values(replicaCpu).reduce((a, b) => a + b, 0) / 100;
   return {
     mode,
     concurrency,
-    ops_per_s: round((result.ops / result.measuredMs) * 1000, 0),
+    ops_per_s: round(opsPerS, 0),
     p50_ms: round(result.latency.p50Ms, 2),
     p95_ms: round(result.latency.p95Ms, 2),
     p99_ms: round(result.latency.p99Ms, 2),
@@ -62,6 +68,8 @@ export async function measurePoint(ctx: BenchContext, mode: LoadMode, concurrenc
     leader_changes: termAfter - termBefore,
     client_cpu_pct: round(result.clientCpuPercent, 0),
     replica_cpu_pct: replicaCpu,
+    cluster_cpu_ms_per_op: round((clusterCores * 1000) / Math.max(opsPerS, 1e-9), 2),
+    client_cpu_ms_per_op: round((result.clientCpuPercent * 10) / Math.max(opsPerS, 1e-9), 2),
     leader: leader.status.nodeId,
     rss_peak_mib: rssPeak,
     load_avg_1m: { before: loadBefore, after: loadAverage1m() },

@@ -27,12 +27,12 @@ export function clusterService(deps: ClusterServiceDeps): ClusterServiceServer {
       memberId('id', request.id);
       hostPort('peer_address', request.peerAddress, true);
       hostPort('client_address', request.clientAddress, false);
-      // The incarnation is the joining replica's own business: it reports it when it first talks to peers.
+      // A replica asking for itself sends its volume's incarnation; an operator's request has none.
       const member = {
         id: request.id,
         peerAddress: request.peerAddress,
         clientAddress: request.clientAddress,
-        incarnation: '',
+        incarnation: request.incarnation,
         learnerOnly: request.asLearner,
       };
       const members = await replica.addMember(member, { deadlineMs, asLearner: request.asLearner });
@@ -89,6 +89,7 @@ export function toStatusResponse(s: ReplicaStatus, version: string): GetStatusRe
     lastIndex: s.lastIndex,
     snapshotIndex: s.snapshotIndex,
     version,
+    incarnation: s.incarnation,
   };
 }
 
@@ -102,5 +103,6 @@ function toMember(m: MemberStatus): Member {
     reachable: m.reachable,
     lag: m.lag,
     progressState: m.progressState,
+    incarnation: m.incarnation,
   };
 }

@@ -1,10 +1,14 @@
-// grpc.health.v1 for probes: SERVING while this replica is caught up with the leader, NOT_SERVING
-// otherwise. Never tied to being leader — a follower that is caught up serves reads and forwards writes.
+// grpc.health.v1 for probes, never tied to being leader. Readiness ('' and the chat services):
+// SERVING while this replica is caught up with the leader — a caught-up follower serves reads and
+// forwards writes. Liveness ('liveness'): SERVING while the process is healthy, even when it is
+// behind or has no quorum; NOT_SERVING only after a fatal error, when a restart is the cure.
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { ReplicaApi } from '../node/types.js';
 
 /** The services whose status is reported: '' is the server as a whole. */
 export const healthServiceNames = ['', 'chat.v1.ChatService', 'chat.v1.ClusterService'] as const;
+/** The liveness probe's service name. */
+export const livenessServiceName = 'liveness';
 
 export class HealthReporter {
   readonly implementation: HealthImplementation;
@@ -13,7 +17,10 @@ export class HealthReporter {
   private readonly timer: NodeJS.Timeout;
 
   constructor(private readonly replica: ReplicaApi, pollIntervalMs: number) {
-    this.implementation = new HealthImplementation(Object.fromEntries(healthServiceNames.map((name) => [name, this.current])));
+    this.implementation = new HealthImplementation({
+      ...Object.fromEntries(healthServiceNames.map((name) => [name, this.current])),
+      [livenessServiceName]: 'SERVING',
+    });
     replica.events.on('fatal', this.onFatal);
     // isCaughtUp() is a cheap local read; polling keeps the replica free of health concerns.
     this.timer = setInterval(() => this.refresh(), pollIntervalMs);
@@ -36,6 +43,7 @@ export class HealthReporter {
 
   private readonly onFatal = (): void => {
     this.failed = true;
+    this.implementation.setStatus(livenessServiceName, 'NOT_SERVING');
     this.refresh();
   };
 

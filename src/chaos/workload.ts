@@ -55,7 +55,7 @@ export class Workload {
   readonly runId: string;
   private readonly options: Required<Omit<WorkloadOptions, 'logger' | 'runId'>>;
   private readonly logger: Logger | undefined;
-  private readonly users: WorkloadUser[] = [];
+  private readonly accounts: WorkloadUser[] = [];
   private readonly sends: SendRecord[] = [];
   private readonly subscribers: SubscriberRecord[] = [];
   private readonly clients: RaftchatClient[] = [];
@@ -90,8 +90,8 @@ export class Workload {
   async start(): Promise<void> {
     if (this.started) throw new Error('workload already started');
     this.started = true;
-    for (let u = 0; u < this.options.users; u++) this.users.push(await this.createUser(`${this.runId}-u${u}`, u));
-    if (this.options.subscribe) for (const [u, user] of this.users.entries()) this.subscribe(user, u);
+    for (let u = 0; u < this.options.users; u++) this.accounts.push(await this.createUser(`${this.runId}-u${u}`, u));
+    if (this.options.subscribe) for (const [u, user] of this.accounts.entries()) this.subscribe(user, u);
     this.startedAtMs = Date.now();
     for (let w = 0; w < this.options.senders; w++) this.senderLoops.push(this.sendLoop(w));
   }
@@ -107,6 +107,11 @@ export class Workload {
       delivered: this.subscribers.reduce((sum, s) => sum + s.delivered.length, 0),
       lastAcknowledgedAtMs: this.lastAcknowledgedAtMs,
     };
+  }
+
+  /** The workload's accounts and their session tokens (empty before start()). */
+  users(): WorkloadUser[] {
+    return this.accounts.map((u) => ({ ...u }));
   }
 
   /** The sends finished so far (a snapshot; the workload keeps appending while it runs). */
@@ -143,7 +148,7 @@ export class Workload {
     await Promise.all(this.watches);
     for (const client of this.clients) client.close();
     return {
-      users: this.users.map((u) => ({ ...u })),
+      users: this.users(),
       sends: [...this.sends],
       subscribers: this.subscribers.map((s) => ({ ...s, delivered: [...s.delivered] })),
       startedAtMs: this.startedAtMs,
@@ -200,12 +205,12 @@ export class Workload {
   }
 
   private async sendLoop(worker: number): Promise<void> {
-    const sender = this.users[worker % this.users.length]!;
+    const sender = this.accounts[worker % this.accounts.length]!;
     const client = this.newClient(worker, sender.token);
     const firstServer = client.servers[0]!;
     for (let seq = 0; !this.stopping; seq++) {
       const requestId = `${this.runId}-s${worker}-${seq}`;
-      const recipient = this.users[Math.floor(this.options.random() * this.users.length)]!.username;
+      const recipient = this.accounts[Math.floor(this.options.random() * this.accounts.length)]!.username;
       const record = await this.sendOne(client, { requestId, sender: sender.username, recipient, firstServer });
       this.sends.push(record);
       const pauseMs = record.outcome === 'acknowledged' ? this.options.pauseBetweenSendsMs : 50;

@@ -141,10 +141,10 @@ async function requestAdmission(replica: Replica, config: ReplicaConfig, log: Lo
   for (let attempt = 1; ; attempt++) {
     try {
       const status = await askStatus(target, log);
-      if (status.members.some((m) => m.id === config.id)) return;
+      if (status.members.some((m) => m.id === config.id && m.incarnation === replica.incarnation)) return;
       const leader = status.members.find((m) => m.id === status.leaderId);
       if (leader !== undefined && leader.clientAddress !== '') target = leader.clientAddress;
-      await callAddMember(target, config);
+      await callAddMember(target, config, replica.incarnation);
       log.info({ via: target }, 'admitted as a learner; catching up before promotion');
       return;
     } catch (err) {
@@ -169,13 +169,13 @@ function askStatus(address: string, log: Logger): Promise<GetStatusResponse> {
   });
 }
 
-function callAddMember(address: string, config: ReplicaConfig): Promise<void> {
+function callAddMember(address: string, config: ReplicaConfig, incarnation: string): Promise<void> {
   const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
   const md = new grpc.Metadata();
   if (config.adminToken !== '') md.set('authorization', `Bearer ${config.adminToken}`);
   return new Promise<void>((resolve, reject) => {
     client.addMember(
-      { id: config.id, peerAddress: config.advertisePeerAddress, clientAddress: config.advertiseClientAddress, asLearner: false },
+      { id: config.id, peerAddress: config.advertisePeerAddress, clientAddress: config.advertiseClientAddress, asLearner: false, incarnation },
       md,
       { deadline: Date.now() + 10_000 },
       (err) => {

@@ -214,10 +214,10 @@ export class RaftchatClient {
   }
 
   addMember(
-    request: { id: string; peerAddress: string; clientAddress: string; asLearner?: boolean },
+    request: { id: string; peerAddress: string; clientAddress: string; asLearner?: boolean; incarnation?: string },
     options?: CallOptions,
   ): Promise<AddMemberResponse> {
-    const message = { ...request, asLearner: request.asLearner ?? false };
+    const message = { ...request, asLearner: request.asLearner ?? false, incarnation: request.incarnation ?? '' };
     return this.clusterCall('unsafe', (c) => c.addMember.bind(c), message, options, 'admin');
   }
 

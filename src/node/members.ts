@@ -64,6 +64,7 @@ export function describeMembers(table: MemberTable, confState: ConfState): Membe
       reachable: false,
       lag: 0,
       progressState: '',
+      incarnation: info?.incarnation ?? '',
     };
   });
 }

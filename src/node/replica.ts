@@ -64,7 +64,8 @@ const PROMOTION_MAX_LAG_ENTRIES = 100;
 export class Replica implements ReplicaApi {
   readonly events = new EventEmitter<ReplicaEvents>();
   readonly nodeId: string;
-  clusterId: string;
+  readonly clusterId: string;
+  readonly incarnation: string;
 
   private readonly raftStorage: MemoryStorage;
   private raft!: RawNode;
@@ -100,6 +101,7 @@ export class Replica implements ReplicaApi {
   ) {
     this.nodeId = config.id;
     this.clusterId = state.clusterId;
+    this.incarnation = state.incarnation;
     this.members = new Map(state.members.map((m) => [m.id, m]));
     this.confState = state.confState;
     this.appliedIndex = state.appliedIndex;
@@ -555,6 +557,7 @@ export class Replica implements ReplicaApi {
     return {
       nodeId: this.nodeId,
       clusterId: this.clusterId,
+      incarnation: this.incarnation,
       role: this.role(),
       term: s.hardState.term,
       leaderId: s.softState.leaderId,
@@ -570,7 +573,15 @@ export class Replica implements ReplicaApi {
   async addMember(member: MemberInfo, options: ProposeOptions & { asLearner?: boolean }): Promise<MemberStatus[]> {
     if (member.id === '' || member.peerAddress === '') throw new ReplicaError('INVALID_ARGUMENT', 'a member needs an id and a peer address');
     if (this.confState.voters.includes(member.id) || this.confState.learners.includes(member.id)) {
-      throw new ReplicaError('FAILED_PRECONDITION', `${member.id} is already a member`);
+      const known = this.members.get(member.id);
+      if (member.incarnation === '' || known === undefined || known.incarnation === member.incarnation) {
+        if (member.incarnation !== '' && known?.incarnation === member.incarnation) return this.status().members; // a retried request
+        throw new ReplicaError('FAILED_PRECONDITION', `${member.id} is already a member`);
+      }
+      // Same name, new volume: the old member's votes and log are gone. Remove it first, so it is
+      // never counted as a voter that remembers what it acknowledged (it does not), then re-add.
+      this.log.warn({ member: member.id, was: known.incarnation, now: member.incarnation }, 'member came back with an empty volume: replacing it');
+      await this.proposeConfChange({ type: ConfChangeType.RemoveNode, nodeId: member.id, context: new Uint8Array() }, options.deadlineMs);
     }
     const info: MemberInfo = { ...member, learnerOnly: options.asLearner === true };
     await this.proposeConfChange({ type: ConfChangeType.AddLearner, nodeId: member.id, context: encodeMemberInfo(info) }, options.deadlineMs);

@@ -42,11 +42,15 @@ export interface MemberStatus {
   reachable: boolean;
   lag: number;
   progressState: string;
+  /** The member's volume identity as recorded when it was added ('' if added by hand). */
+  incarnation: string;
 }
 
 export interface ReplicaStatus {
   nodeId: string;
   clusterId: string;
+  /** This replica's volume identity: new each time it starts on an empty data directory. */
+  incarnation: string;
   role: ReplicaRole;
   term: number;
   leaderId: string;

@@ -92,7 +92,7 @@ describe('authorization of membership calls', function () {
     await h.close();
   });
 
-  const add = (token?: string) => call(h.cluster.addMember.bind(h.cluster), { id: 'n9', peerAddress: '127.0.0.1:7009', clientAddress: '', asLearner: true }, token);
+  const add = (token?: string) => call(h.cluster.addMember.bind(h.cluster), { id: 'n9', peerAddress: '127.0.0.1:7009', clientAddress: '', asLearner: true, incarnation: '' }, token);
 
   it('needs no credentials for GetStatus and GetDigest', async () => {
     const s = await call(h.cluster.getStatus.bind(h.cluster), {});

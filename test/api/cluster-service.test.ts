@@ -37,7 +37,7 @@ describe('ClusterService', function () {
   });
 
   it('adds, removes and transfers leadership without an admin token when none is configured', async () => {
-    const added = await call(h.cluster.addMember.bind(h.cluster), { id: 'n1', peerAddress: '127.0.0.1:7001', clientAddress: '127.0.0.1:6001', asLearner: false });
+    const added = await call(h.cluster.addMember.bind(h.cluster), { id: 'n1', peerAddress: '127.0.0.1:7001', clientAddress: '127.0.0.1:6001', asLearner: false, incarnation: '' });
     assert.deepEqual(added.members.map((m) => m.id), ['n0', 'n1']);
     const moved = await call(h.cluster.transferLeadership.bind(h.cluster), { toId: 'n1' });
     assert.equal(moved.leaderId, 'n1');
@@ -47,7 +47,7 @@ describe('ClusterService', function () {
 
   it('names the field of a bad member id or address', async () => {
     const add = (id: string, peerAddress: string, clientAddress = '') =>
-      call(h.cluster.addMember.bind(h.cluster), { id, peerAddress, clientAddress, asLearner: false });
+      call(h.cluster.addMember.bind(h.cluster), { id, peerAddress, clientAddress, asLearner: false, incarnation: '' });
     await rejectsWith(add('', '127.0.0.1:7001'), status.INVALID_ARGUMENT, /^id\b/);
     await rejectsWith(add('N1/x', '127.0.0.1:7001'), status.INVALID_ARGUMENT, /^id\b/);
     await rejectsWith(add('n1', ''), status.INVALID_ARGUMENT, /^peer_address\b/);
@@ -59,7 +59,7 @@ describe('ClusterService', function () {
 
   it('passes the replica\'s membership refusals through as their codes', async () => {
     await rejectsWith(call(h.cluster.removeMember.bind(h.cluster), { id: 'n7' }), status.NOT_FOUND);
-    await rejectsWith(call(h.cluster.addMember.bind(h.cluster), { id: 'n0', peerAddress: '127.0.0.1:7000', clientAddress: '', asLearner: false }), status.FAILED_PRECONDITION);
+    await rejectsWith(call(h.cluster.addMember.bind(h.cluster), { id: 'n0', peerAddress: '127.0.0.1:7000', clientAddress: '', asLearner: false, incarnation: '' }), status.FAILED_PRECONDITION);
   });
 });
 

@@ -17,7 +17,7 @@ import { SimReplica, type CrashPoint, type ReadyHooks } from './replica.js';
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenario.js';
 import { bootstrapStorage, emptyStorage } from './storage.js';
-import type { Trace } from './trace.js';
+import { describeMessage, type Trace } from './trace.js';
 import { violated } from './violation.js';
 
 export type Phase = 'chaos' | 'quiet';
@@ -151,7 +151,7 @@ export class SimCluster implements ReadyHooks {
       return;
     }
     this.stats.messagesDelivered++;
-    this.log(() => `deliver ${describe(message)}`);
+    this.log(() => `deliver ${describeMessage(message)}`);
     try {
       replica.node.step(message);
     } catch (error) {
@@ -224,25 +224,6 @@ export class SimCluster implements ReadyHooks {
     this.log(() => `${replica.id} snapshot at ${applied}, compacted to ${compactTo}`);
   }
 
-  /**
-   * A follower refuses a snapshot whose configuration does not hold it (a learner added after the
-   * snapshot was taken), so the application must serve a newer one: as a replica would when the
-   * leader asks for a snapshot for such a follower, take a fresh one of the leader's applied state.
-   */
-  refreshLeaderSnapshot(): void {
-    const leader = this.leader();
-    const node = leader?.node;
-    if (leader === undefined || node === undefined) return;
-    const status = node.status();
-    const { voters, learners } = leader.storage.snapshot().metadata.confState;
-    for (const [id, progress] of status.progress) {
-      if (progress.state === 'snapshot' && !voters.includes(id) && !learners.includes(id)) {
-        this.compact(leader);
-        return;
-      }
-    }
-  }
-
   // ---- ReadyHooks: what the cluster does with each part of a replica's Ready ----
 
   crashAt(replica: SimReplica, point: CrashPoint): boolean {
@@ -300,7 +281,7 @@ export class SimCluster implements ReadyHooks {
     for (const message of ready.messages) {
       const outcome = this.network.send(message, this.now);
       if (outcome === 'queued') continue;
-      this.log(() => `${outcome} ${describe(message)}`);
+      this.log(() => `${outcome} ${describeMessage(message)}`);
       this.onLost(message);
       if (outcome === 'cut' && this.rng.chance(this.scenario.unreachableReportProbability)) {
         const incarnation = replica.incarnation;
@@ -339,15 +320,4 @@ export class SimCluster implements ReadyHooks {
       if (!removed.retired) this.retire(removed);
     });
   }
-}
-
-export function describe(message: Message): string {
-  const parts = [`${message.from}->${message.to}`, MessageType[message.type] ?? String(message.type), `t${message.term}`];
-  if (message.type === MessageType.App || message.type === MessageType.AppResp) {
-    parts.push(`i${message.index}`, `lt${message.logTerm}`, `c${message.commit}`);
-    if (message.entries.length > 0) parts.push(`e${message.entries[0]?.index}..${message.entries.at(-1)?.index}`);
-  }
-  if (message.reject) parts.push(`reject(hint ${message.rejectHint}/t${message.hintTerm})`);
-  if (message.snapshot !== undefined) parts.push(`snap(${message.snapshot.metadata.index}, t${message.snapshot.metadata.term})`);
-  return parts.join(' ');
 }

@@ -69,7 +69,6 @@ function asViolation(error: unknown): SimViolation {
 }
 
 function maybeCompact(cluster: SimCluster): void {
-  cluster.refreshLeaderSnapshot();
   if (!cluster.rng.chance(cluster.scenario.compactProbability)) return;
   const live = cluster.liveReplicas();
   if (live.length > 0) cluster.compact(cluster.rng.pick(live));

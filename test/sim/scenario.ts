@@ -68,7 +68,7 @@ export function scenarioFromSeed(rng: Rng, chaosSteps: number): Scenario {
     readProbability: rng.pick([0.02, 0.1]),
     clientTimeoutSteps: 8 * electionTicks,
     crashProbability: rng.pick([0, 0.002, 0.005, stormy ? 0.02 : 0.005]),
-    crashInReadyProbability: rng.pick([0, 0.0005, 0.002, 0.01]),
+    crashInReadyProbability: rng.pick([0, 0.0005, 0.002, 0.004]),
     maxCrashedAtOnce: rng.chance(0.2) ? initialVoters : Math.ceil(initialVoters / 2),
     restartDelayStepsMax: rng.pick([5, 30, 150]),
     partitionProbability: rng.pick([0, 0.003, 0.01, stormy ? 0.03 : 0.01]),

@@ -1,5 +1,6 @@
 // The run's event log. Off by default (a fast run records nothing); a failing seed is replayed with
 // it on, which both prints the last events and proves the seed replays.
+import { MessageType, type Message } from '../../src/raft/index.js';
 
 export class Trace {
   private readonly events: string[] = [];
@@ -35,4 +36,16 @@ export class Trace {
   get digest(): string {
     return this.digestValue.toString(16).padStart(8, '0');
   }
+}
+
+/** One line for a message in the trace. */
+export function describeMessage(message: Message): string {
+  const parts = [`${message.from}->${message.to}`, MessageType[message.type] ?? String(message.type), `t${message.term}`];
+  if (message.type === MessageType.App || message.type === MessageType.AppResp) {
+    parts.push(`i${message.index}`, `lt${message.logTerm}`, `c${message.commit}`);
+    if (message.entries.length > 0) parts.push(`e${message.entries[0]?.index}..${message.entries.at(-1)?.index}`);
+  }
+  if (message.reject) parts.push(`reject(hint ${message.rejectHint}/t${message.hintTerm})`);
+  if (message.snapshot !== undefined) parts.push(`snap(${message.snapshot.metadata.index}, t${message.snapshot.metadata.term})`);
+  return parts.join(' ');
 }

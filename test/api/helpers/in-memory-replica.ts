@@ -79,6 +79,7 @@ export class InMemoryReplica implements ReplicaApi {
     return {
       nodeId: this.nodeId,
       clusterId: this.clusterId,
+      incarnation: 'in-memory',
       role: 'leader',
       term: 3,
       leaderId: this.nodeId,
@@ -149,5 +150,5 @@ export class InMemoryReplica implements ReplicaApi {
 }
 
 function member(id: string): MemberStatus {
-  return { id, peerAddress: `${id}:7000`, clientAddress: `${id}:6000`, voter: true, matchIndex: 0, reachable: true, lag: 0, progressState: 'replicate' };
+  return { id, peerAddress: `${id}:7000`, clientAddress: `${id}:6000`, voter: true, matchIndex: 0, reachable: true, lag: 0, progressState: 'replicate', incarnation: '' };
 }

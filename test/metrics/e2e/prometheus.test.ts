@@ -79,7 +79,12 @@ describe('metrics of a real cluster scraped by a real Prometheus', function () {
     const prom = await Prometheus.start({ dir: root, targets: local.specs.map((s) => s.metricsAddress), jobName: JOB, ruleFiles: [alertRules] });
     prometheus = prom;
     startedAt = Date.now() / 1000;
-    await waitFor('Prometheus to scrape every replica', async () => ((await prom.scalar('sum(up)').catch(() => 0)) === REPLICAS ? true : undefined), 30_000, 250);
+    await waitFor(
+      'Prometheus to scrape every replica (does `chatd serve --metrics-addr` start startMetricsServer?)',
+      async () => ((await prom.scalar('sum(up)').catch(() => 0)) === REPLICAS ? true : undefined),
+      30_000,
+      250,
+    );
 
     workload = new Workload({ servers: local.clientAddresses, users: 6, pauseMs: 60, maxDurationMs: 5 * PHASE_MS });
     await workload.start();
@@ -92,6 +97,9 @@ describe('metrics of a real cluster scraped by a real Prometheus', function () {
       return leaders.length === 1 && knowing === REPLICAS ? leaders[0] : undefined;
     }, 30_000, 250);
     beforeKillAt = leaderSeries.value![0];
+    // A scrape is stamped with its start time: one still running at the kill would fail and, stamped
+    // before it, take the leader's series away from beforeKillAt. Let those in flight finish first.
+    await delay(1_500);
     const instance = leaderSeries.metric['instance'];
     const index = local.specs.findIndex((s) => s.metricsAddress === instance);
     oldLeader = { id: local.specs[index].id, instance };
@@ -109,6 +117,7 @@ describe('metrics of a real cluster scraped by a real Prometheus', function () {
     newLeaderId = local.specs.find((s) => s.metricsAddress === failover.leader.metric['instance'])?.id ?? '?';
     await delay(PHASE_MS);
     afterFailoverAt = (await prom.query('vector(1)'))[0].value![0];
+    await delay(1_500);
 
     // Back on its old data, far behind the compacted log: the leader must send it a snapshot.
     await local.startReplica(index);

@@ -1,0 +1,99 @@
+// The benchmark's results: the JSON document (`--json FILE`) and the tables printed on stdout,
+// with each figure's load average beside it (other clusters share this machine's cores).
+import { formatTable } from '../src/cli/output.js';
+import type { CatchupResult, FillResult } from './phases/catchup.js';
+import type { FailoverTrial } from './phases/failover.js';
+import type { PointResult } from './phases/throughput.js';
+import type { MachineInfo } from './probe.js';
+
+export interface BenchReport {
+  started_at: string;
+  quick: boolean;
+  replica_runtime: string;
+  settings: { warmup_s: number; measure_s: number; body_bytes: number; users: number; replicas: number };
+  throughput: PointResult[];
+  /** Leader changes seen during the steady-load points (should be none). */
+  leader_changes_during_steady_load: number;
+  failover_ms: number[];
+  failover: { trials: FailoverTrial[]; min_ms: number; median_ms: number; max_ms: number } | undefined;
+  fill: FillResult | undefined;
+  catchup: CatchupResult | undefined;
+  memory: { rss_mib_holding_messages: Record<string, number> | undefined; messages: number | undefined; rss_mib_peak_at_c256: Record<string, number> | undefined };
+  reads: PointResult | undefined;
+  machine: MachineInfo;
+  errors: string[];
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const maxOf = (record: Record<string, number> | undefined): number | undefined =>
+  record === undefined || Object.keys(record).length === 0 ? undefined : Math.max(...Object.values(record));
+
+export function formatReport(report: BenchReport): string[] {
+  const lines: string[] = [];
+  const m = report.machine;
+  lines.push(`raftchat benchmark, ${report.started_at}${report.quick ? ' (--quick)' : ''}`);
+  lines.push(`machine: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, node ${m.node}, ${m.os}`);
+  lines.push(`cluster: ${report.settings.replicas} replicas (${report.replica_runtime}), fsync on; body ${report.settings.body_bytes} B, ${report.settings.users} users; ${report.settings.warmup_s} s warm-up + ${report.settings.measure_s} s per point`);
+  lines.push('');
+  const points = [...report.throughput, ...(report.reads === undefined ? [] : [report.reads])];
+  lines.push(
+    ...formatTable(
+      ['OP', 'C', 'OPS/S', 'P50 MS', 'P95 MS', 'P99 MS', 'ERRORS', 'ELECTIONS', 'CLIENT CPU%', 'LEADER CPU%', 'FOLLOWER CPU% (avg)', 'CPU MS/OP (CLUSTER/CLIENT)', 'LOAD 1M'],
+      points.map((p) => {
+        const followers = Object.entries(p.replica_cpu_pct).filter(([id]) => id !== p.leader).map(([, v]) => v);
+        const followerAvg = followers.length === 0 ? undefined : Math.round(followers.reduce((a, b) => a + b, 0) / followers.length);
+        return [
+          p.mode === 'send' ? 'SendMessage' : 'ListMessages',
+          p.concurrency,
+          p.ops_per_s,
+          p.p50_ms,
+          p.p95_ms,
+          p.p99_ms,
+          p.errors,
+          p.leader_changes,
+          p.client_cpu_pct,
+          p.replica_cpu_pct[p.leader],
+          followerAvg,
+          `${p.cluster_cpu_ms_per_op}/${p.client_cpu_ms_per_op}`,
+          `${p.load_avg_1m.before}→${p.load_avg_1m.after}`,
+        ];
+      }),
+    ),
+  );
+  lines.push(`leader changes during the steady-load points: ${report.leader_changes_during_steady_load}`);
+  lines.push('');
+  if (report.failover !== undefined) {
+    const f = report.failover;
+    lines.push(`failover (SIGKILL the leader under C=16; kill → first acknowledged write): min ${f.min_ms} ms, median ${f.median_ms} ms, max ${f.max_ms} ms`);
+    lines.push(`  trials: ${f.trials.map((t) => `${t.killed}→${t.new_leader} ${t.failover_ms} ms (load ${t.load_avg_1m})`).join('; ')}`);
+  }
+  if (report.fill !== undefined) {
+    const fill = report.fill;
+    lines.push(`fill: ${fill.sent} messages in ${fill.seconds} s (${fill.ops_per_s}/s at C=256); applied index ${fill.applied_index}`);
+  }
+  if (report.catchup !== undefined) {
+    const c = report.catchup;
+    const snap = c.snapshot === undefined ? 'no snapshot line in the joiner log' : `snapshot ${c.snapshot.pairs} pairs, ${(c.snapshot.bytes / 1e6).toFixed(1)} MB in ${c.snapshot.receive_ms} ms = ${c.snapshot.mb_per_s} MB/s, installed in ${c.snapshot.install_ms ?? '?'} ms`;
+    lines.push(`catch-up (${c.messages} messages, applied index ${c.applied_index}): voter after ${(c.to_voter_ms / 1000).toFixed(2)} s (member after ${c.to_learner_ms ?? '?'} ms); ${snap}; joiner RSS ${c.joiner_rss_mib ?? '?'} MiB (load ${c.load_avg_1m})`);
+  }
+  const mem = report.memory;
+  if (mem.rss_mib_holding_messages !== undefined) {
+    lines.push(`memory: RSS holding ${mem.messages} messages, idle: max ${maxOf(mem.rss_mib_holding_messages)} MiB (${fmtRecord(mem.rss_mib_holding_messages)})`);
+  }
+  if (mem.rss_mib_peak_at_c256 !== undefined) {
+    lines.push(`memory: peak RSS during C=256: max ${maxOf(mem.rss_mib_peak_at_c256)} MiB (${fmtRecord(mem.rss_mib_peak_at_c256)})`);
+  }
+  for (const error of report.errors) lines.push(`ERROR: ${error}`);
+  return lines;
+}
+
+function fmtRecord(record: Record<string, number>): string {
+  return Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}

@@ -1,0 +1,222 @@
+// `npm run bench`: starts a local 5-replica cluster (fsync on, one process per replica, from dist/)
+// and measures write throughput and latency, linearizable reads, failover, a new replica's
+// catch-up and memory. Prints tables on stdout, progress on stderr; `--json FILE` keeps the figures.
+// It measures and reports; it never fails on a figure.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { RaftchatClient } from '../src/client/index.js';
+import { BenchCluster, chatdEntry } from './cluster.js';
+import type { BenchContext, BenchSettings } from './context.js';
+import { LoadDriver } from './load/driver.js';
+import type { LoadUser } from './load/protocol.js';
+import { fillCluster, idleMemory, measureCatchup } from './phases/catchup.js';
+import { measureFailover } from './phases/failover.js';
+import { measurePoint, type PointResult } from './phases/throughput.js';
+import { machineInfo } from './probe.js';
+import { ProgressLine } from './progress.js';
+import { formatReport, median, type BenchReport } from './report.js';
+
+const REPLICAS = 5;
+/** This process's node flags as started (tsx's loader among them), before run() swaps them for the replicas'. */
+const ownExecArgv = [...process.execArgv];
+const PHASES = ['throughput', 'reads', 'failover', 'catchup'] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Flags {
+  quick?: boolean;
+  json?: string;
+  messages?: string;
+  warmupS?: string;
+  measureS?: string;
+  phases: string;
+  concurrency?: string;
+  keepData?: boolean;
+  cpuProf?: string;
+  logLevel: string;
+}
+
+function settingsFrom(flags: Flags): BenchSettings {
+  const quick = flags.quick === true;
+  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
+  return {
+    quick,
+    warmupMs: number(flags.warmupS, quick ? 1 : 5) * 1000,
+    measureMs: number(flags.measureS, quick ? 3 : 20) * 1000,
+    concurrencies: (flags.concurrency ?? '1,16,64,256').split(',').map(Number),
+    readConcurrency: 64,
+    failoverTrials: quick ? 3 : 5,
+    failoverConcurrency: 16,
+    catchupMessages: number(flags.messages, quick ? 30_000 : 1_000_000),
+    fillConcurrency: 256,
+    bodyBytes: 200,
+    users: 16,
+    deadlineMs: 10_000,
+  };
+}
+
+/** Registers the benchmark's accounts and logs each in once; tokens are valid on every replica. */
+async function setupUsers(addresses: readonly string[], count: number): Promise<LoadUser[]> {
+  const users: LoadUser[] = [];
+  for (let i = 0; i < count; i++) {
+    const client = new RaftchatClient({ servers: [...addresses], deadlineMs: 30_000 });
+    try {
+      const username = `bench${i}`;
+      const password = `bench-password-${i}`;
+      await client.register({ username, password });
+      const { token } = await client.login({ username, password });
+      users.push({ username, token });
+    } finally {
+      client.close();
+    }
+  }
+  return users;
+}
+
+async function main(flags: Flags): Promise<void> {
+  const settings = settingsFrom(flags);
+  const phases = new Set(flags.phases.split(',').map((p) => p.trim()) as Phase[]);
+  for (const p of phases) if (!PHASES.includes(p)) throw new Error(`unknown phase "${p}" (phases: ${PHASES.join(',')})`);
+  const progress = new ProgressLine();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'raftchat-bench-'));
+  const { built } = chatdEntry();
+  const report: BenchReport = {
+    started_at: new Date().toISOString(),
+    quick: settings.quick,
+    replica_runtime: built ? 'node dist/cli/chatd.js' : 'tsx src/cli/chatd.ts (no dist/ build)',
+    settings: { warmup_s: settings.warmupMs / 1000, measure_s: settings.measureMs / 1000, body_bytes: settings.bodyBytes, users: settings.users, replicas: REPLICAS },
+    throughput: [],
+    leader_changes_during_steady_load: 0,
+    failover_ms: [],
+    failover: undefined,
+    fill: undefined,
+    catchup: undefined,
+    memory: { rss_mib_holding_messages: undefined, messages: undefined, rss_mib_peak_at_c256: undefined },
+    reads: undefined,
+    machine: machineInfo(),
+    errors: [],
+  };
+
+  progress.phase(`starting ${REPLICAS} replicas (${report.replica_runtime}) in ${dataDir}`);
+  // LocalCluster starts replicas with this process's node flags. A built replica must run as plain
+  // `node dist/cli/chatd.js` — without the tsx loader this script needs (a loader thread and
+  // module hooks in every replica) — so the flags replicas see are replaced for the whole run;
+  // the load generator is given the original ones. Node refuses --cpu-prof in NODE_OPTIONS, so
+  // it goes in the same way, for the first start only (a replica restarted later runs without).
+  const replicaExecArgv = built ? withoutTsx(ownExecArgv) : ownExecArgv;
+  if (flags.cpuProf !== undefined) process.execArgv = [...replicaExecArgv, '--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.cpuProf)}`];
+  else process.execArgv = replicaExecArgv;
+  let cluster: BenchCluster;
+  try {
+    cluster = await BenchCluster.start({ replicas: REPLICAS, dataDir, extraServeArgs: ['--log-level', flags.logLevel] });
+  } finally {
+    process.execArgv = replicaExecArgv;
+  }
+  let load: LoadDriver | undefined;
+  const cleanup = async (): Promise<void> => {
+    load?.close();
+    await cluster.stop();
+    if (flags.keepData !== true) await rm(dataDir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    progress.phase('interrupted: stopping the cluster');
+    void cleanup().finally(() => process.exit(130));
+  });
+
+  try {
+    progress.phase(`registering ${settings.users} users`);
+    const users = await setupUsers(cluster.clientAddresses, settings.users);
+    load = await LoadDriver.start(cluster.clientAddresses, users, settings.bodyBytes, ownExecArgv);
+    const ctx: BenchContext = { settings, cluster, load, progress };
+    const attempt = async (name: string, body: () => Promise<void>): Promise<void> => {
+      try {
+        await body();
+      } catch (error) {
+        report.errors.push(`${name}: ${(error as Error).message}`);
+        progress.phase(`${name} failed: ${(error as Error).message}`);
+      }
+    };
+
+    if (phases.has('throughput')) {
+      for (const c of settings.concurrencies) {
+        await attempt(`SendMessage C=${c}`, async () => {
+          progress.phase(`SendMessage at C=${c}: ${settings.warmupMs / 1000} s warm-up + ${settings.measureMs / 1000} s`);
+          const point = await measurePoint(ctx, 'send', c);
+          report.throughput.push(point);
+          progress.phase(describePoint(point));
+          if (c === 256) report.memory.rss_mib_peak_at_c256 = point.rss_peak_mib;
+        });
+      }
+    }
+    if (phases.has('reads')) {
+      await attempt('ListMessages', async () => {
+        progress.phase(`linearizable ListMessages (limit 10) at C=${settings.readConcurrency}`);
+        report.reads = await measurePoint(ctx, 'list', settings.readConcurrency);
+        progress.phase(describePoint(report.reads));
+      });
+    }
+    report.leader_changes_during_steady_load = [...report.throughput, ...(report.reads ? [report.reads] : [])].reduce((n, p) => n + p.leader_changes, 0);
+    if (phases.has('failover')) {
+      await attempt('failover', async () => {
+        progress.phase(`failover: ${settings.failoverTrials} trials of SIGKILL to the leader under C=${settings.failoverConcurrency}`);
+        const trials = await measureFailover(ctx);
+        const ms = trials.map((t) => t.failover_ms);
+        report.failover_ms = ms;
+        report.failover = { trials, min_ms: Math.min(...ms), median_ms: median(ms), max_ms: Math.max(...ms) };
+      });
+    }
+    if (phases.has('catchup')) {
+      await attempt('catch-up', async () => {
+        progress.phase(`filling the cluster to ${settings.catchupMessages} messages at C=${settings.fillConcurrency}`);
+        report.fill = await fillCluster(ctx);
+        report.memory.messages = report.fill.applied_index;
+        report.memory.rss_mib_holding_messages = idleMemory(ctx);
+        progress.phase(`a new replica joins the cluster holding ${report.fill.applied_index} entries`);
+        report.catchup = await measureCatchup(ctx, report.fill.applied_index);
+      });
+    }
+  } finally {
+    progress.phase('stopping the cluster');
+    await cleanup();
+  }
+
+  for (const line of formatReport(report)) process.stdout.write(`${line}\n`);
+  if (flags.json !== undefined) {
+    await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`);
+    progress.phase(`figures written to ${flags.json}`);
+  }
+}
+
+/** Node flags without tsx's loader (`--import tsx`, `--import=…tsx…`, `--require …tsx…`). */
+function withoutTsx(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if ((arg === '--import' || arg === '--require' || arg === '-r') && argv[i + 1]?.includes('tsx') === true) i++;
+    else if (!((arg.startsWith('--import=') || arg.startsWith('--require=')) && arg.includes('tsx'))) out.push(arg);
+  }
+  return out;
+}
+
+function describePoint(p: PointResult): string {
+  return `  → ${p.ops_per_s}/s, p50 ${p.p50_ms} ms, p99 ${p.p99_ms} ms, ${p.errors} errors, client CPU ${p.client_cpu_pct}%, load ${p.load_avg_1m.after}`;
+}
+
+const program = new Command('bench')
+  .description('raftchat benchmark: a local 5-replica cluster under load')
+  .option('--quick', 'a short run for development: a few seconds per point, 30k messages for catch-up')
+  .option('--json <file>', 'also write the figures as JSON')
+  .option('--messages <n>', 'messages the cluster holds for catch-up and memory (default 1,000,000; 30,000 with --quick)')
+  .option('--warmup-s <s>', 'warm-up per point')
+  .option('--measure-s <s>', 'measured time per point')
+  .option('--phases <list>', `which phases, comma-separated (${PHASES.join(',')})`, PHASES.join(','))
+  .option('--concurrency <list>', 'SendMessage points, comma-separated in-flight counts', '1,16,64,256')
+  .option('--keep-data', 'keep the replicas\' data directory and logs')
+  .option('--cpu-prof <dir>', 'write a V8 CPU profile of every replica into dir (node --cpu-prof)')
+  .option('--log-level <level>', 'replica log level (info keeps the snapshot lines catch-up reads)', 'info')
+  .action(async (flags: Flags) => {
+    await main(flags);
+  });
+
+await program.parseAsync(process.argv);
