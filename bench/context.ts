@@ -16,6 +16,8 @@ export interface BenchSettings {
   /** Messages the cluster holds when a replica joins (and when its memory is read). */
   catchupMessages: number;
   fillConcurrency: number;
+  /** Stop filling after this long even if short of catchupMessages (the report says so). */
+  fillBudgetMs: number;
   bodyBytes: number;
   users: number;
   /** Per-attempt deadline of a measured request. */

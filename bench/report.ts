@@ -74,7 +74,9 @@ export function formatReport(report: BenchReport): string[] {
   }
   if (report.fill !== undefined) {
     const fill = report.fill;
-    lines.push(`fill: ${fill.sent} messages in ${fill.seconds} s (${fill.ops_per_s}/s at C=256); applied index ${fill.applied_index}`);
+    const short = fill.budget_exhausted ? ` — time budget ran out before ${fill.messages_target}` : '';
+    lines.push(`fill: ${fill.sent} messages in ${fill.seconds} s (${fill.ops_per_s}/s at C=256); applied index ${fill.applied_index}${short}`);
+    lines.push(`  max replica RSS while filling: ${fill.rss_growth.map((g) => `${g.sent}: ${g.max_rss_mib} MiB`).join(', ')}`);
   }
   if (report.catchup !== undefined) {
     const c = report.catchup;

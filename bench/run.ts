@@ -28,6 +28,7 @@ interface Flags {
   quick?: boolean;
   json?: string;
   messages?: string;
+  fillBudgetS?: string;
   warmupS?: string;
   measureS?: string;
   phases: string;
@@ -50,6 +51,7 @@ function settingsFrom(flags: Flags): BenchSettings {
     failoverConcurrency: 16,
     catchupMessages: number(flags.messages, quick ? 30_000 : 1_000_000),
     fillConcurrency: 256,
+    fillBudgetMs: number(flags.fillBudgetS, 24 * 3600) * 1000,
     bodyBytes: 200,
     users: 16,
     deadlineMs: 10_000,
@@ -208,6 +210,7 @@ const program = new Command('bench')
   .option('--quick', 'a short run for development: a few seconds per point, 30k messages for catch-up')
   .option('--json <file>', 'also write the figures as JSON')
   .option('--messages <n>', 'messages the cluster holds for catch-up and memory (default 1,000,000; 30,000 with --quick)')
+  .option('--fill-budget-s <s>', 'stop filling after this long even if short of --messages (the report says how many it holds)')
   .option('--warmup-s <s>', 'warm-up per point')
   .option('--measure-s <s>', 'measured time per point')
   .option('--phases <list>', `which phases, comma-separated (${PHASES.join(',')})`, PHASES.join(','))

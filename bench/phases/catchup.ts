@@ -14,6 +14,10 @@ export interface FillResult {
   sent: number;
   seconds: number;
   ops_per_s: number;
+  /** True when the time budget ran out before the target: the cluster holds fewer messages. */
+  budget_exhausted: boolean;
+  /** Largest replica RSS as the cluster filled: shows whether memory grows with the data. */
+  rss_growth: Array<{ sent: number; max_rss_mib: number }>;
 }
 
 export interface CatchupResult {
@@ -30,6 +34,7 @@ export interface CatchupResult {
 }
 
 const FILL_ATTEMPT_DEADLINE_MS = 10_000;
+const RSS_SAMPLE_INTERVAL_MS = 10_000;
 const JOIN_TIMEOUT_MS = 15 * 60_000;
 
 export async function fillCluster(ctx: BenchContext): Promise<FillResult> {
@@ -38,22 +43,46 @@ export async function fillCluster(ctx: BenchContext): Promise<FillResult> {
   const need = Math.max(0, settings.catchupMessages - before);
   const startedMs = Date.now();
   let sent = 0;
+  const rssGrowth: FillResult['rss_growth'] = [];
+  let lastSampleMs = 0;
   if (need > 0) {
     const run = load.run(
-      { mode: 'send', concurrency: settings.fillConcurrency, warmupMs: 0, durationMs: 24 * 3600_000, targetOps: need, deadlineMs: FILL_ATTEMPT_DEADLINE_MS, retryOnError: true },
+      {
+        mode: 'send',
+        concurrency: settings.fillConcurrency,
+        warmupMs: 0,
+        durationMs: settings.fillBudgetMs,
+        targetOps: need,
+        deadlineMs: FILL_ATTEMPT_DEADLINE_MS,
+        retryOnError: true,
+      },
       (p) => {
-        const rate = p.acked / ((Date.now() - startedMs) / 1000);
+        const elapsedMs = Date.now() - startedMs;
+        const rate = p.acked / (elapsedMs / 1000);
         const etaS = rate > 0 ? Math.round((need - p.acked) / rate) : NaN;
-        progress.tick(`filling: ${p.acked}/${need} (${Math.round(rate)}/s, ${p.errors} errors, ~${etaS} s left)`);
+        const maxRss = Math.max(0, ...Object.values(rssNow(cluster.pids())));
+        if (elapsedMs - lastSampleMs >= RSS_SAMPLE_INTERVAL_MS) {
+          rssGrowth.push({ sent: p.acked, max_rss_mib: maxRss });
+          lastSampleMs = elapsedMs;
+        }
+        progress.tick(`filling: ${p.acked}/${need} (${Math.round(rate)}/s, ${p.errors} errors, ~${etaS} s left, max RSS ${maxRss} MiB)`);
       },
     );
-    // The run ends by itself at targetOps.
+    // The run ends by itself at targetOps, or when the budget runs out.
     const result = await run.result;
     sent = result.ops;
   }
   const seconds = (Date.now() - startedMs) / 1000;
   const applied = await cluster.waitForConvergence(120_000);
-  return { messages_target: settings.catchupMessages, applied_index: applied, sent, seconds: round(seconds, 1), ops_per_s: round(sent / Math.max(seconds, 1e-3), 0) };
+  return {
+    messages_target: settings.catchupMessages,
+    applied_index: applied,
+    sent,
+    seconds: round(seconds, 1),
+    ops_per_s: round(sent / Math.max(seconds, 1e-3), 0),
+    budget_exhausted: sent < need,
+    rss_growth: rssGrowth,
+  };
 }
 
 /** RSS of every replica now, once the cluster holds the filled data and is idle. */

@@ -38,6 +38,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Told of every finished call (for grpc_server_handled_total and friends). */
   observer?: ApiObserver;
+  /** Server interceptors, outermost first (the metrics interceptor goes here). */
+  interceptors?: grpc.ServerInterceptor[];
 }
 
 const defaultMaxBodyBytes = 64 * 1024;

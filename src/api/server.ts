@@ -35,6 +35,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     // Subscribers may sit idle for a long time: keepalive notices peers that vanished.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
+    interceptors: options.interceptors ?? [],
   });
   const auth = new Authenticator(new TokenSigner(options.auth.tokenKey, options.auth.tokenTtlMs), options.replica, options.auth.adminToken);
   const subscriptions = new SubscriptionHub(options.replica, limits.maxSubscriptionsPerUser);

@@ -9,6 +9,7 @@ export type { CommandErrorCode } from './results.js';
 export { countKind } from './keys.js';
 export {
   DEFAULT_MAX_KEYS_SCANNED,
+  countAccounts,
   getAccount,
   isSessionRevoked,
   listAccounts,

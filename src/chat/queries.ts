@@ -49,6 +49,13 @@ export async function sessionStatus(
   return (await isSessionRevoked(keyspace, username, sessionId)) ? 'revoked' : 'valid';
 }
 
+/** How many accounts exist: a key scan of the account prefix (for metrics, not for hot paths). */
+export async function countAccounts(keyspace: Keyspace): Promise<number> {
+  let n = 0;
+  for await (const _ of keyspace.keys({ gte: ACCOUNT_PREFIX, lt: prefixEnd(ACCOUNT_PREFIX) })) n++;
+  return n;
+}
+
 export async function unreadCount(keyspace: Keyspace, username: string): Promise<number> {
   if (!isValidUsername(username)) return 0;
   const bytes = await keyspace.get(counterKey(username));

@@ -10,7 +10,9 @@ import * as grpc from '@grpc/grpc-js';
 import { Replica } from '../node/replica.js';
 import { replicaDefaults, type InitialMember, type ReplicaConfig } from '../node/config.js';
 import { startApiServer } from '../api/index.js';
-import { ClusterServiceClient, type GetStatusResponse } from '../gen/chat/v1/chat.js';
+import { countAccounts } from '../chat/index.js';
+import { createMetrics, grpcServerMetricsInterceptor, startMetricsServer } from '../metrics/index.js';
+import { ChatServiceService, ClusterServiceClient, ClusterServiceService, type GetStatusResponse } from '../gen/chat/v1/chat.js';
 import { registerLocalCommand } from './local.js';
 
 interface ServeFlags {
@@ -105,14 +107,23 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
 }
 
 async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
-  const replica = await Replica.start(config, log);
+  const metrics = createMetrics({ nodeId: config.id });
+  const replica = await Replica.start(config, log, metrics);
   const api = await startApiServer({
     replica,
     address: config.clientAddress,
     auth: { tokenKey: deriveKey(config.clusterSecret, 'client-tokens'), tokenTtlMs: config.tokenTtlMs, adminToken: config.adminToken || undefined },
     limits: { maxBodyBytes: config.maxBodyBytes },
     logger: log.child({ component: 'api' }),
+    interceptors: [grpcServerMetricsInterceptor(metrics)],
+    observer: metrics.apiObserver,
   });
+  metrics.grpc.initialize(ChatServiceService);
+  metrics.grpc.initialize(ClusterServiceService);
+  metrics.setStatusSource(() => replica.status());
+  metrics.setSubscribersSource(() => api.subscriptions.streams());
+  metrics.setAccountsSource(accountCounter(replica));
+  const metricsServer = config.metricsAddress === '' ? undefined : await startMetricsServer(config.metricsAddress, metrics);
   log.info({ client: config.clientAddress, peer: config.peerAddress, metrics: config.metricsAddress || 'off' }, 'serving');
 
   let exiting = false;
@@ -124,6 +135,7 @@ async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
     force.unref();
     await replica.stop({ transferLeadership: code === 0 }).catch((err: unknown) => log.error({ err }, 'error while stopping'));
     await api.close().catch(() => undefined);
+    await metricsServer?.close().catch(() => undefined);
     process.exit(code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
@@ -131,6 +143,21 @@ async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
   replica.events.on('fatal', () => void shutdown('fatal', 3));
 
   if (config.bootstrap === 'join' && config.joinAddress !== '') await requestAdmission(replica, config, log);
+}
+
+/**
+ * The number of accounts, for the accounts gauge: counted from the keyspace at most every 15 s, so a
+ * scrape never pays for a scan.
+ */
+function accountCounter(replica: Replica): () => Promise<number> {
+  let cached = 0;
+  let countedAt = 0;
+  return async () => {
+    if (Date.now() - countedAt < 15_000) return cached;
+    countedAt = Date.now();
+    cached = await countAccounts(replica.keyspace());
+    return cached;
+  };
 }
 
 /** A joining replica asks the leader (found through any member) to add it as a learner. */

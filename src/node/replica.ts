@@ -23,6 +23,7 @@ import type { Command, CommandResult, MemberInfo } from '../gen/raftchat/command
 import { PeerTransport, TransportError, startPeerServer } from '../transport/index.js';
 import type { IncomingSnapshot, PeerServer } from '../transport/index.js';
 import type { ReplicaConfig } from './config.js';
+import type { ReplicaMetrics } from '../metrics/index.js';
 import { ProposalWaiters, ReadBarriers } from './waiters.js';
 import {
   type MemberTable,
@@ -93,11 +94,17 @@ export class Replica implements ReplicaApi {
   private fatalError: Error | undefined;
   private promoting = false;
 
+  /** Heartbeats out per peer, for the round-trip histogram: one outstanding at a time. */
+  private readonly heartbeatSentAt = new Map<string, number>();
+  /** Snapshots being streamed per peer: when they started and how many bytes they carry. */
+  private readonly snapshotsOut = new Map<string, { startedAt: number; bytes: () => number }>();
+
   private constructor(
     private readonly config: ReplicaConfig,
     private readonly store: ReplicaStore,
     private readonly log: Logger,
     state: Awaited<ReturnType<ReplicaStore['load']>>,
+    private readonly metrics: ReplicaMetrics | undefined,
   ) {
     this.nodeId = config.id;
     this.clusterId = state.clusterId;
@@ -123,15 +130,19 @@ export class Replica implements ReplicaApi {
   }
 
   /** Opens (or creates) the replica's data, starts Raft and the peer port. */
-  static async start(config: ReplicaConfig, log: Logger): Promise<Replica> {
-    const store = await ReplicaStore.open(config.dataDir, { logger: log.child({ component: 'storage' }) });
+  static async start(config: ReplicaConfig, log: Logger, metrics?: ReplicaMetrics): Promise<Replica> {
+    const store = await ReplicaStore.open(config.dataDir, {
+      logger: log.child({ component: 'storage' }),
+      ...(metrics !== undefined ? { onWrite: metrics.storageWriteObserver } : {}),
+    });
     try {
       let state = await store.load();
       if (state.clusterId === '') {
         await Replica.bootstrap(config, store, log);
         state = await store.load();
       }
-      const replica = new Replica(config, store, log, state);
+      const replica = new Replica(config, store, log, state, metrics);
+      metrics?.setPendingProposalsSource(() => replica.proposals.size);
       await replica.startRaft();
       return replica;
     } catch (err) {
@@ -212,6 +223,9 @@ export class Replica implements ReplicaApi {
         this.schedule();
       },
       onSnapshotDone: (peer, ok) => {
+        const out = this.snapshotsOut.get(peer);
+        this.snapshotsOut.delete(peer);
+        if (ok && out !== undefined) this.metrics?.snapshotSent(out.bytes(), (Date.now() - out.startedAt) / 1000);
         this.raft.reportSnapshot(peer, ok);
         this.schedule();
       },
@@ -270,11 +284,16 @@ export class Replica implements ReplicaApi {
     else if (this.staged !== undefined && this.staged.steppedAtReady < this.readyGeneration) await this.abortStaged('raft did not take it');
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       // §5.1: the vote, the term and the entries are durable before any message says so.
+      const startedAt = performance.now();
       await this.store.persist({ hardState: rd.hardState, entries: rd.entries }, { sync: rd.mustSync });
+      if (rd.entries.length > 0) this.metrics?.observeAppendToDurableSeconds((performance.now() - startedAt) / 1000);
       if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
       if (rd.hardState !== undefined) this.raftStorage.setHardState(rd.hardState);
     }
-    if (rd.messages.length > 0) this.transport.send(rd.messages);
+    if (rd.messages.length > 0) {
+      if (this.metrics !== undefined) this.noteHeartbeats(rd.messages);
+      this.transport.send(rd.messages);
+    }
     if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
     for (const rs of rd.readStates) this.reads.answered(rs.requestCtx, rs.index, this.appliedIndex);
     if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotEveryEntries) await this.compact();
@@ -283,6 +302,7 @@ export class Replica implements ReplicaApi {
   private onSoftState(soft: SoftState): void {
     const previous = this.softState;
     this.softState = soft;
+    this.metrics?.observeLeader(soft.leaderId);
     if (previous.leaderId !== soft.leaderId || previous.role !== soft.role) {
       this.log.info({ role: this.role(), leaderId: soft.leaderId, term: this.raft.status().hardState.term }, 'role changed');
       this.events.emit('role', this.role(), soft.leaderId);
@@ -309,12 +329,14 @@ export class Replica implements ReplicaApi {
 
   private async applyCommands(entries: Entry[]): Promise<void> {
     if (entries.length === 0) return;
+    const startedAt = performance.now();
     const commands = entries.filter((e) => e.data.length > 0).map((e) => ({ index: e.index, data: e.data }));
     const { ops, results, events } = await this.stateMachine.applyBatch(this.store.keyspace(), commands);
     const last = entries[entries.length - 1]!;
     await this.store.applyBatch(ops, last.index, last.term);
     this.appliedIndex = last.index;
     this.appliedTerm = last.term;
+    this.metrics?.observeApplySeconds((performance.now() - startedAt) / 1000, entries.length);
     for (const e of entries) this.proposals.applied(e.index, e.term, () => ({ index: e.index, result: results.get(e.index) }));
     for (const message of events.messages) this.events.emit('message', message);
     for (const user of events.deletedAccounts) this.events.emit('accountDeleted', user);
@@ -365,6 +387,7 @@ export class Replica implements ReplicaApi {
    */
   private async snapshotSource(msg: Message) {
     const snap = await this.store.openSnapshot();
+    this.snapshotsOut.set(msg.to, { startedAt: Date.now(), bytes: () => snap.bytes });
     msg.snapshot = {
       metadata: { index: snap.appliedIndex, term: snap.appliedTerm, confState: snap.confState },
       data: encodeMemberTable(new Map(snap.members.map((m) => [m.id, m]))),
@@ -404,6 +427,7 @@ export class Replica implements ReplicaApi {
       { from: incoming.from, index: snapshot.metadata.index, pairs: installer.pairs, bytes: installer.bytes, ms: Date.now() - startedAt },
       'snapshot received',
     );
+    this.metrics?.snapshotReceived(installer.bytes, (Date.now() - startedAt) / 1000);
     this.step(incoming.message);
   }
 
@@ -448,7 +472,27 @@ export class Replica implements ReplicaApi {
   }
 
   private receive(messages: Message[]): void {
-    for (const m of messages) this.step(m);
+    for (const m of messages) {
+      if (m.type === MessageType.HeartbeatResp && this.metrics !== undefined) {
+        const sentAt = this.heartbeatSentAt.get(m.from);
+        if (sentAt !== undefined) {
+          this.heartbeatSentAt.delete(m.from);
+          this.metrics.observePeerRoundTripSeconds(m.from, (performance.now() - sentAt) / 1000);
+        }
+      }
+      this.step(m);
+    }
+  }
+
+  /** Heartbeat round trips measure the peer link (and the peer's event loop), not the disk. */
+  private noteHeartbeats(messages: Message[]): void {
+    const now = performance.now();
+    for (const m of messages) {
+      if (m.type !== MessageType.Heartbeat) continue;
+      const sentAt = this.heartbeatSentAt.get(m.to);
+      // A heartbeat unanswered for long was lost: start timing afresh rather than report the loss as latency.
+      if (sentAt === undefined || now - sentAt > 10 * this.electionTimeoutMs()) this.heartbeatSentAt.set(m.to, now);
+    }
   }
 
   private step(message: Message): void {
@@ -479,7 +523,18 @@ export class Replica implements ReplicaApi {
   }
 
   async propose(command: Command, options: ProposeOptions): Promise<{ index: number; result: CommandResult }> {
-    const data = encodeCommand(command);
+    const startedAt = performance.now();
+    try {
+      const outcome = await this.proposeOnce(encodeCommand(command), options);
+      this.metrics?.proposalCommitted((performance.now() - startedAt) / 1000);
+      return outcome;
+    } catch (err) {
+      this.metrics?.proposalFailed(err instanceof ReplicaError ? err.code : 'other');
+      throw err;
+    }
+  }
+
+  private async proposeOnce(data: Uint8Array, options: ProposeOptions): Promise<{ index: number; result: CommandResult }> {
     for (;;) {
       this.checkRunning();
       if (this.softState.role === 'leader') {
@@ -492,6 +547,7 @@ export class Replica implements ReplicaApi {
         continue;
       }
       try {
+        this.metrics?.forwardedWrite();
         const forwarded = await this.transport.forward(leader, data, options.deadlineMs);
         return { index: forwarded.index, result: decodeResult(forwarded.result) };
       } catch (err) {

@@ -8,6 +8,7 @@ import { buildCliConfig, DEFAULT_SERVERS, type CliConfig, type Environment, type
 import { conciseDetails, formatError, type Output } from '../output.js';
 import { registerAccountCommands } from './account.js';
 import { registerAccountsCommand } from './accounts.js';
+import { registerChaosCommand } from './chaos.js';
 import type { CommandContext, CommandRegistrar, Run } from './context.js';
 import { registerDigestCommand } from './digest.js';
 import { UsageError } from './errors.js';
@@ -27,6 +28,7 @@ export const COMMANDS: readonly CommandRegistrar[] = [
   registerStatusCommand,
   registerMemberCommands,
   registerDigestCommand,
+  registerChaosCommand,
 ];
 
 export interface ChatctlDependencies {

@@ -1,0 +1,127 @@
+// Disk trouble on one of five real replica processes under the chaos workload: its filesystem
+// fills up or turns read-only (it must stop itself, loudly, while the others serve), and its Raft
+// log is corrupted while it is down (it must refuse to start, naming the file and the entry).
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { TestCluster } from '../support/cluster.js';
+import { aFollower, figure, logText, restoreAll, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
+
+/** The log lines at level fatal (pino level 60) written after byte `fromByte` of a replica's log. */
+function fatalLines(cluster: TestCluster, id: string, fromByte: number): string[] {
+  return logText(cluster, id)
+    .slice(fromByte)
+    .split('\n')
+    .filter((line) => line.includes('"level":60'));
+}
+
+function logSize(cluster: TestCluster, id: string): number {
+  return statSync(cluster.logOf(id)).size;
+}
+
+/** Waits for a replica process to exit by itself and returns its exit code. */
+async function exitOf(cluster: TestCluster, id: string, timeoutMs: number): Promise<number | null> {
+  const exited = cluster.node(id).exited!;
+  const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+  const outcome = await Promise.race([exited, timeout]);
+  if (outcome === 'timeout') throw new Error(`${id} was still running ${timeoutMs} ms later (log: ${cluster.logOf(id)})`);
+  return outcome.code;
+}
+
+describe('disk trouble on one of five replicas under load', function () {
+  this.timeout(180_000);
+  let cluster: TestCluster;
+  let disk: TmpfsDataDir | undefined;
+
+  before(async () => {
+    cluster = await TestCluster.start({ replicas: 5 });
+  });
+  after(async () => {
+    // Mounts are cleaned up whatever happened; the replica is killed first so nothing holds them.
+    if (disk !== undefined) {
+      await cluster?.kill(disk.dataDir.split('/').pop()!, 'SIGKILL').catch(() => undefined);
+      disk.cleanUp();
+    }
+    await cluster?.stop();
+  });
+
+  /** Stops `victim` and moves its data onto a tmpfs; `use` runs the fault; then it comes back home. */
+  async function onTmpfs(victim: string, use: (tmpfs: TmpfsDataDir) => Promise<void>): Promise<void> {
+    await cluster.kill(victim, 'SIGTERM');
+    const tmpfs = new TmpfsDataDir(cluster.node(victim).dataDir);
+    disk = tmpfs;
+    tmpfs.mount(64 << 20);
+    await use(tmpfs);
+    // The cause fixed, the replica recovers on the same disk; then it moves back with its state.
+    cluster.restart(victim);
+    await waitCaughtUp(cluster, victim);
+    await cluster.kill(victim, 'SIGTERM');
+    tmpfs.unmount();
+    disk = undefined;
+    cluster.restart(victim);
+    await waitCaughtUp(cluster, victim);
+  }
+
+  it('stops a replica whose disk fills up, with a fatal log line naming the problem, while the others serve', async () => {
+    const workload = await startWorkload(cluster);
+    await workload.waitForMoreAcknowledged(30, 30_000);
+    const victim = await aFollower(cluster);
+    await onTmpfs(victim, async (tmpfs) => {
+      cluster.restart(victim);
+      await waitCaughtUp(cluster, victim);
+      const logFrom = logSize(cluster, victim);
+      const filledAtMs = Date.now();
+      const filledBytes = tmpfs.fill();
+      const code = await exitOf(cluster, victim, 30_000);
+      const fatal = fatalLines(cluster, victim, logFrom);
+      figure(`${victim}'s disk filled (${(filledBytes / 2 ** 20).toFixed(1)} MiB); it exited with code ${code} ${Date.now() - filledAtMs} ms later: ${fatal[0]?.slice(0, 240) ?? '(no fatal line)'}`);
+      assert.ok(code !== 0 && code !== null, `${victim} exits with a non-zero code (got ${code})`);
+      assert.ok(fatal.some((line) => /ENOSPC|no space left/i.test(line)), `a fatal log line says the disk is full:\n${fatal.join('\n')}`);
+      await workload.waitForMoreAcknowledged(30, 30_000);
+      tmpfs.unfill();
+    });
+    await stopAndCheck(cluster, workload);
+  });
+
+  it('refuses to start a replica whose data directory is on a read-only filesystem, naming the problem', async () => {
+    // A running replica's filesystem cannot be remounted read-only (Linux: "mount point is busy"
+    // while a file is open for writing), so this is the start-up half of "unwritable".
+    const workload = await startWorkload(cluster);
+    await workload.waitForMoreAcknowledged(30, 30_000);
+    const victim = await aFollower(cluster);
+    await onTmpfs(victim, async (tmpfs) => {
+      tmpfs.remount('ro');
+      const logFrom = logSize(cluster, victim);
+      cluster.restart(victim);
+      const code = await exitOf(cluster, victim, 30_000);
+      const fatal = fatalLines(cluster, victim, logFrom);
+      figure(`${victim} on a read-only filesystem exited with code ${code}: ${fatal[0]?.slice(0, 240) ?? '(no fatal line)'}`);
+      assert.ok(code !== 0 && code !== null, `${victim} exits with a non-zero code (got ${code})`);
+      assert.ok(fatal.some((line) => /EROFS|read-only file system/i.test(line)), `a fatal log line says the filesystem is read-only:\n${fatal.join('\n')}`);
+      await workload.waitForMoreAcknowledged(20, 30_000);
+      tmpfs.remount('rw');
+    });
+    await stopAndCheck(cluster, workload);
+  });
+
+  it('refuses to start a replica whose Raft log has a corrupt entry, naming the file and the index', async () => {
+    const workload = await startWorkload(cluster);
+    await workload.waitForMoreAcknowledged(30, 30_000);
+    const victim = await aFollower(cluster);
+    await cluster.kill(victim, 'SIGTERM');
+    const damaged = await damageLogEntry(cluster.node(victim).dataDir);
+    const logFrom = logSize(cluster, victim);
+    cluster.restart(victim);
+    const code = await exitOf(cluster, victim, 30_000);
+    const fatal = fatalLines(cluster, victim, logFrom);
+    figure(`${victim} refused to start (exit code ${code}): ${fatal[0]?.slice(0, 300) ?? '(no fatal line)'}`);
+    assert.ok(code !== 0 && code !== null, `${victim} exits with a non-zero code (got ${code})`);
+    const named = fatal.filter((line) => line.includes(damaged.location) && line.includes(`log entry ${damaged.index} is corrupt`));
+    assert.ok(named.length > 0, `a fatal line names ${damaged.location} and entry ${damaged.index}:\n${fatal.join('\n')}`);
+    await workload.waitForMoreAcknowledged(20, 30_000);
+
+    await damaged.repair();
+    await restoreAll(cluster);
+    await stopAndCheck(cluster, workload);
+  });
+});
