@@ -1,6 +1,6 @@
 // Summarizes V8 CPU profiles (`npm run bench -- --cpu-prof DIR`, or any node --cpu-prof output):
 // self time by area of the code (our folders, each dependency, node internals, GC) and the top
-// functions. Usage: node --import tsx bench/profile-summary.ts DIR_OR_FILES... [--top N]
+// functions. Usage: node --import tsx bench/profile-summary.ts DIR_OR_FILES... [--top N] [--skip-s S]
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -30,12 +30,19 @@ function areaOf(url: string, functionName: string): string {
   return url;
 }
 
-async function summarize(file: string, top: number): Promise<string[]> {
+async function summarize(file: string, top: number, skipS: number): Promise<string[]> {
   const profile = JSON.parse(await readFile(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const totalUs = profile.endTime - profile.startTime;
+  // Skip the start (module loading, connecting) and keep the steady state.
+  let atUs = profile.startTime;
+  const fromUs = profile.startTime + skipS * 1e6;
+  profile.samples.forEach((id, i) => {
+    const deltaUs = profile.timeDeltas[i] ?? 0;
+    atUs += deltaUs;
+    if (atUs >= fromUs) selfUs.set(id, (selfUs.get(id) ?? 0) + deltaUs);
+  });
+  const totalUs = profile.endTime - Math.max(profile.startTime, fromUs);
   const areas = new Map<string, number>();
   const functions = new Map<string, number>();
   for (const [id, us] of selfUs) {
@@ -77,10 +84,12 @@ async function summarize(file: string, top: number): Promise<string[]> {
 const args = process.argv.slice(2);
 const topAt = args.indexOf('--top');
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 20;
+const skipAt = args.indexOf('--skip-s');
+const skip = skipAt >= 0 ? Number(args.splice(skipAt, 2)[1]) : 0;
 const files: string[] = [];
 for (const arg of args) {
   if ((await stat(arg)).isDirectory()) {
     for (const name of (await readdir(arg)).sort()) if (name.endsWith('.cpuprofile')) files.push(path.join(arg, name));
   } else files.push(arg);
 }
-for (const file of files) process.stdout.write(`${(await summarize(file, top)).join('\n')}\n\n`);
+for (const file of files) process.stdout.write(`${(await summarize(file, top, skip)).join('\n')}\n\n`);

@@ -36,6 +36,7 @@ interface Flags {
   keepData?: boolean;
   cpuProf?: string;
   logLevel: string;
+  replicaNodeArgs?: string;
 }
 
 function settingsFrom(flags: Flags): BenchSettings {
@@ -106,7 +107,8 @@ async function main(flags: Flags): Promise<void> {
   // module hooks in every replica) — so the flags replicas see are replaced for the whole run;
   // the load generator is given the original ones. Node refuses --cpu-prof in NODE_OPTIONS, so
   // it goes in the same way, for the first start only (a replica restarted later runs without).
-  const replicaExecArgv = built ? withoutTsx(ownExecArgv) : ownExecArgv;
+  const extraNodeArgs = flags.replicaNodeArgs === undefined ? [] : flags.replicaNodeArgs.split(' ').filter((a) => a !== '');
+  const replicaExecArgv = [...(built ? withoutTsx(ownExecArgv) : ownExecArgv), ...extraNodeArgs];
   if (flags.cpuProf !== undefined) process.execArgv = [...replicaExecArgv, '--cpu-prof', `--cpu-prof-dir=${path.resolve(flags.cpuProf)}`];
   else process.execArgv = replicaExecArgv;
   let cluster: BenchCluster;
@@ -217,6 +219,7 @@ const program = new Command('bench')
   .option('--concurrency <list>', 'SendMessage points, comma-separated in-flight counts', '1,16,64,256')
   .option('--keep-data', 'keep the replicas\' data directory and logs')
   .option('--cpu-prof <dir>', 'write a V8 CPU profile of every replica into dir (node --cpu-prof)')
+  .option('--replica-node-args <args>', 'extra node flags for every replica, e.g. "--max-old-space-size=128"')
   .option('--log-level <level>', 'replica log level (info keeps the snapshot lines catch-up reads)', 'info')
   .action(async (flags: Flags) => {
     await main(flags);

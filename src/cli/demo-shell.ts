@@ -34,10 +34,12 @@ export interface ShellIo {
 
 const USER_DEADLINE_MS = 8_000;
 const WORKLOAD_PROGRESS_MS = 1_000;
+const REJOIN_TIMEOUT_MS = 20_000;
 
 export class DemoShell {
   private readonly user: RaftchatClient;
   private workload: Workload | undefined;
+  private workloadStarting: Promise<void> | undefined;
   private workloadTimer: NodeJS.Timeout | undefined;
   private workloadStop: NodeJS.Timeout | undefined;
   private lastResult: WorkloadResult | undefined;
@@ -176,7 +178,19 @@ export class DemoShell {
     }
     this.cluster.kill(index, 'SIGCONT');
     await this.cluster.restart(index);
-    return `restarted ${id} (clean stop, then start on the same data)`;
+    // One by one means one at a time: wait until it follows a leader again before going on.
+    const rejoined = await this.waitForLeaderSeenBy(index, REJOIN_TIMEOUT_MS);
+    return `restarted ${id} (clean stop, then start on the same data)${rejoined ? '; it follows the leader again' : `; no leader seen by it within ${REJOIN_TIMEOUT_MS} ms`}`;
+  }
+
+  private async waitForLeaderSeenBy(index: number, timeoutMs: number): Promise<boolean> {
+    const giveUpAtMs = Date.now() + timeoutMs;
+    while (Date.now() < giveUpAtMs) {
+      const views = await this.board.refresh();
+      if ((views[index]?.status?.leaderId ?? '') !== '') return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
   }
 
   private pause(arg: string | undefined, fault: 'paused' | 'partitioned'): string {
@@ -230,20 +244,30 @@ export class DemoShell {
     if (this.workload !== undefined) return 'a workload is already running; "verify" stops and checks it';
     const workload = new Workload({ servers: this.cluster.clientAddresses, users: 3, senders: 4, pauseBetweenSendsMs: 10 });
     this.workload = workload;
-    this.io.print('workload: registering 3 users…');
-    await workload.start();
-    this.workloadTimer = setInterval(() => this.io.setWorkloadLine(workloadLine(workload)), WORKLOAD_PROGRESS_MS);
-    this.workloadStop = setTimeout(() => {
-      void this.stopWorkload().then((result) => {
-        if (result !== undefined) this.io.print(`workload finished: ${summary(result)}. Type "verify" to check it.`);
-      });
-    }, seconds * 1000);
-    return `workload running for ${seconds} s: 4 senders over every replica, every send recorded. Try "kill leader" now.`;
+    // Registering the users takes a few commits: do it in the background so the prompt stays free.
+    this.workloadStarting = workload.start().then(
+      () => {
+        this.io.print(`workload running for ${seconds} s: 4 senders over every replica, every send recorded. Try "kill leader" now.`);
+        this.workloadTimer = setInterval(() => this.io.setWorkloadLine(workloadLine(workload)), WORKLOAD_PROGRESS_MS);
+        this.workloadStop = setTimeout(() => {
+          void this.stopWorkload().then((result) => {
+            if (result !== undefined) this.io.print(`workload finished: ${summary(result)}. Type "verify" to check it.`);
+          });
+        }, seconds * 1000);
+      },
+      (error: unknown) => {
+        this.workload = undefined;
+        this.io.print(`workload could not start: ${(error as Error).message}`);
+      },
+    );
+    return 'workload: registering 3 users, then sending…';
   }
 
   private async stopWorkload(): Promise<WorkloadResult | undefined> {
     const workload = this.workload;
     if (workload === undefined) return undefined;
+    await this.workloadStarting;
+    if (this.workload !== workload) return undefined;
     this.workload = undefined;
     clearInterval(this.workloadTimer);
     clearTimeout(this.workloadStop);

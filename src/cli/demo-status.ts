@@ -85,19 +85,23 @@ export class StatusBoard {
   }
 
   private async pollOnce(): Promise<void> {
-    {
-      const pids = this.cluster.pids();
-      const statuses = await Promise.all(
-        this.clients.map((client, i) =>
-          pids[i] === undefined || this.faults.get(i) === 'paused'
-            ? Promise.resolve(undefined)
-            : client.statusOf(this.cluster.clientAddresses[i]!, { deadlineMs: STATUS_DEADLINE_MS }).catch(() => undefined),
-        ),
-      );
-      this.views = this.cluster.specs.map((s, i) => ({ id: s.id, pid: pids[i], fault: this.faults.get(i), status: statuses[i] }));
-      this.noticeLeader(statuses);
-    }
+    const pids = this.cluster.pids();
+    const statuses = await Promise.all(
+      this.clients.map((client, i) =>
+        pids[i] === undefined || this.isFrozen(i)
+          ? Promise.resolve(undefined)
+          : client.statusOf(this.cluster.clientAddresses[i]!, { deadlineMs: STATUS_DEADLINE_MS }).catch(() => undefined),
+      ),
+    );
+    this.views = this.cluster.specs.map((s, i) => ({ id: s.id, pid: pids[i], fault: this.faults.get(i), status: statuses[i] }));
+    this.noticeLeader(statuses);
     this.onRefresh();
+  }
+
+  /** A SIGSTOPped replica cannot answer; asking would only wait out the deadline. */
+  private isFrozen(index: number): boolean {
+    const fault = this.faults.get(index);
+    return fault === 'paused' || (fault === 'partitioned' && this.cluster.lab === undefined);
   }
 
   /** The leader is the replica that says it leads in the highest term (a deposed one may lag). */

@@ -24,6 +24,7 @@ interface DemoFlags {
 const DEMO_NETNS_PREFIX = 'rcdemo';
 const DEMO_SUBNET = '10.231.78';
 const MAX_EVENT_LINES = 12;
+const PROGRESS_LINE_EVERY_MS = 3_000;
 
 const program = new Command('demo')
   .description('interactive raftchat fault-tolerance demo: 5 replicas, a live status table, faults at a prompt')
@@ -74,7 +75,16 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   print(`starting 5 replicas (${mode}); data and logs in ${dataDir}`);
   await cluster.start();
   const board = new StatusBoard(cluster, stamp, () => redraw());
-  const shell = new DemoShell(cluster, board, { print, setWorkloadLine: (line) => (workloadLine = line) });
+  let lastProgressPrintMs = 0;
+  const setWorkloadLine = (line: string | undefined): void => {
+    workloadLine = line;
+    // Without the live table, progress goes to the log, less often.
+    if (!live && line !== undefined && Date.now() - lastProgressPrintMs >= PROGRESS_LINE_EVERY_MS) {
+      lastProgressPrintMs = Date.now();
+      stamp(line);
+    }
+  };
+  const shell = new DemoShell(cluster, board, { print, setWorkloadLine });
 
   const rl = createInterface({ input: process.stdin, output: live ? process.stdout : undefined, terminal: live, prompt: 'raftchat> ' });
   if (live) {

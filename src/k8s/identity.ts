@@ -12,8 +12,9 @@ export interface StatefulSetIdentity {
   clientPort: number;
   peerPort: number;
   /**
-   * TEST ONLY: `dns-host:port` → `host:port` replacements applied to every derived address, for
-   * running pods as local processes where there is no cluster DNS. Empty in a real cluster.
+   * TEST ONLY: `<dns-host>/client` or `<dns-host>/peer` → `host:port` replacements of derived
+   * addresses, for running pods as local processes (no cluster DNS, one port per process).
+   * Empty in a real cluster.
    */
   addressOverrides: ReadonlyMap<string, string>;
 }
@@ -58,13 +59,9 @@ export function podHost(identity: StatefulSetIdentity, pod: string): string {
 export function memberAddresses(identity: StatefulSetIdentity, pod: string): MemberAddresses {
   const host = podHost(identity, pod);
   return {
-    clientAddress: override(identity, `${host}:${identity.clientPort}`),
-    peerAddress: override(identity, `${host}:${identity.peerPort}`),
+    clientAddress: identity.addressOverrides.get(`${host}/client`) ?? `${host}:${identity.clientPort}`,
+    peerAddress: identity.addressOverrides.get(`${host}/peer`) ?? `${host}:${identity.peerPort}`,
   };
-}
-
-function override(identity: StatefulSetIdentity, address: string): string {
-  return identity.addressOverrides.get(address) ?? address;
 }
 
 /** Parses `from=to,from=to` (TEST ONLY, see StatefulSetIdentity.addressOverrides). */
@@ -74,7 +71,7 @@ export function parseAddressOverrides(text: string): Map<string, string> {
     if (part.trim() === '') continue;
     const eq = part.indexOf('=');
     if (eq <= 0 || eq === part.length - 1) {
-      throw new KubernetesError('INVALID_IDENTITY', `address override "${part}" is not dns-host:port=host:port`);
+      throw new KubernetesError('INVALID_IDENTITY', `address override "${part}" is not <dns-host>/<client|peer>=host:port`);
     }
     overrides.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
   }

@@ -51,7 +51,7 @@ export function registerKubernetesOptions(command: Command): Command {
     .addOption(new Option('--cluster-domain <domain>', 'the cluster\'s DNS domain').env('RAFTCHAT_CLUSTER_DOMAIN').default('cluster.local'))
     .addOption(new Option('--admin-token-file <path>', 'file holding the admin token for membership calls').env('RAFTCHAT_ADMIN_TOKEN_FILE'))
     .addOption(
-      new Option('--k8s-address-overrides <dns=addr,...>', 'TEST ONLY: replace derived pod addresses (no cluster DNS)')
+      new Option('--k8s-address-overrides <host/role=addr,...>', 'TEST ONLY: replace derived pod addresses (no cluster DNS)')
         .env('RAFTCHAT_K8S_ADDRESS_OVERRIDES')
         .hideHelp(),
     );

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { longestAckGap } from '../../src/chaos/workload-records.js';
 import type { GetStatusResponse, TransferLeadershipResponse } from '../../src/gen/chat/v1/chat.js';
-import { ELECTION_TIMEOUT_MS, aFollower, figure, restoreAll, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { aFollower, ELECTION_TIMEOUT_MS, figure, restoreAll, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 describe('availability faults on a five-replica cluster under load', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await TestCluster.start({ replicas: 5 });
+    cluster = await startFaultCluster();
   });
   after(async () => {
     await cluster?.stop();

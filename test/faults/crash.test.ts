@@ -5,14 +5,14 @@ import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { TestCluster, call } from '../support/cluster.js';
 import { firstAckAfter, longestAckGap } from '../../src/chaos/workload-records.js';
 import { ReadConsistency, type ListMessagesResponse, type SendMessageResponse } from '../../src/gen/chat/v1/chat.js';
-import { figure, restoreAll, startWorkload, stopAndCheck } from './support/harness.js';
+import { figure, restoreAll, startFaultCluster, startWorkload, stopAndCheck } from './support/harness.js';
 
 describe('crash faults on a five-replica cluster under load', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await TestCluster.start({ replicas: 5 });
+    cluster = await startFaultCluster();
   });
   after(async () => {
     await cluster?.stop();

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
-import { aFollower, figure, logText, restoreAll, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { aFollower, figure, logText, restoreAll, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
 
 /** The log lines at level fatal (pino level 60) written after byte `fromByte` of a replica's log. */
@@ -34,7 +34,7 @@ describe('disk trouble on one of five replicas under load', function () {
   let disk: TmpfsDataDir | undefined;
 
   before(async () => {
-    cluster = await TestCluster.start({ replicas: 5 });
+    cluster = await startFaultCluster();
   });
   after(async () => {
     // Mounts are cleaned up whatever happened; the replica is killed first so nothing holds them.

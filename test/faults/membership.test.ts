@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { firstAckAfter, longestAckGap } from '../../src/chaos/workload-records.js';
 import type { RemoveMemberResponse } from '../../src/gen/chat/v1/chat.js';
-import { aFollower, figure, logText, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { aFollower, figure, logText, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 /** Compacts often, so a joiner cannot be caught up from the log alone. */
 const SNAPSHOT_ENTRIES = 100;
@@ -15,7 +15,7 @@ describe('membership changes on a five-replica cluster under load', function () 
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await TestCluster.start({ replicas: 5, snapshotEntries: SNAPSHOT_ENTRIES });
+    cluster = await startFaultCluster({ snapshotEntries: SNAPSHOT_ENTRIES });
   });
   after(async () => {
     await cluster?.stop();

@@ -8,14 +8,18 @@ export interface NetworkFaults {
   duplicateProbability: number;
   /** A message arrives 1..maxDelaySteps steps after it is sent; differing delays reorder. */
   maxDelaySteps: number;
+  /** Deliver the messages arriving in one step in a random order (else in the order sent). */
+  reorder: boolean;
   /** Chance a copy of a message turns up again much later (a stale retransmission). */
   lateDuplicateProbability: number;
 }
 
+/** The quiet phase's network: every link in order (as a TCP stream is), one step of latency. */
 export const CALM_NETWORK: NetworkFaults = {
   dropProbability: 0,
   duplicateProbability: 0,
-  maxDelaySteps: 2,
+  maxDelaySteps: 1,
+  reorder: false,
   lateDuplicateProbability: 0,
 };
 
@@ -70,8 +74,8 @@ export class SimNetwork {
   }
 
   /**
-   * The messages that arrive at `nowStep`, in a random order. A message whose link was cut while it
-   * was in flight is lost, as a packet on a cut wire is.
+   * The messages that arrive at `nowStep` (in a random order when reordering). A message whose
+   * link was cut while it was in flight is lost, as a packet on a cut wire is.
    */
   arrivals(nowStep: number): { delivered: Message[]; lost: Message[] } {
     const bucket = this.arriving.get(nowStep);
@@ -80,7 +84,7 @@ export class SimNetwork {
     this.inFlightCount -= bucket.length;
     const delivered: Message[] = [];
     const lost: Message[] = [];
-    for (const message of this.rng.shuffled(bucket)) {
+    for (const message of this.faults.reorder ? this.rng.shuffled(bucket) : bucket) {
       (this.isCut(message.from, message.to) ? lost : delivered).push(message);
     }
     return { delivered, lost };

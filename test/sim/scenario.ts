@@ -61,6 +61,7 @@ export function scenarioFromSeed(rng: Rng, chaosSteps: number): Scenario {
       dropProbability: rng.pick([0, 0.01, 0.05, stormy ? 0.2 : 0.02]),
       duplicateProbability: rng.pick([0, 0.02, 0.1]),
       maxDelaySteps: rng.pick([1, 2, 4, stormy ? 6 : 3]),
+      reorder: rng.chance(0.8),
       lateDuplicateProbability: rng.pick([0, 0.001, 0.01]),
     },
     clientCount: rng.range(1, 4),

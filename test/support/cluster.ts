@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** Extra `chatd serve` flags for every replica. */
   flags?: string[];
   snapshotEntries?: number;
+  /** How long start() waits for the first leader (default 20 000 ms); loaded CI machines need longer. */
+  leaderTimeoutMs?: number;
 }
 
 export async function freePorts(count: number): Promise<number[]> {
@@ -84,7 +86,7 @@ export class TestCluster {
     const clients = cluster.nodes.map((n) => `${n.id}=${n.clientAddress}`).join(',');
     for (const n of cluster.nodes) cluster.spawn(n, ['--initial-cluster', initial, '--initial-cluster-clients', clients]);
     try {
-      await cluster.waitForLeader();
+      await cluster.waitForLeader(options.leaderTimeoutMs);
     } catch (err) {
       const logs = cluster.nodes.map((n) => n.id).join(', ');
       await cluster.stop({ keepData: true });

@@ -105,7 +105,7 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 Every DNS name a replica answers to: each pod under the headless Service (for replicas ordinals and for
-tls.extraOrdinals more, so `kubectl scale` up a little stays covered), a wildcard for any other ordinal,
+ordinalHeadroom more, so `kubectl scale` up a little stays covered), a wildcard for any other ordinal,
 and the client Service's short and long names.
 */}}
 {{- define "raftchat.tlsDnsNames" -}}
@@ -114,7 +114,7 @@ and the client Service's short and long names.
 {{- $ns := .Release.Namespace }}
 {{- $domain := .Values.clusterDomain }}
 {{- $names := list }}
-{{- range $i := until (int (add .Values.replicas .Values.tls.extraOrdinals)) }}
+{{- range $i := until (int (add .Values.replicas .Values.ordinalHeadroom)) }}
 {{- $names = append $names (printf "%s-%d.%s.%s.svc.%s" $fullname $i $headless $ns $domain) }}
 {{- end }}
 {{- $names = append $names (printf "*.%s.%s.svc.%s" $headless $ns $domain) }}

@@ -2,13 +2,18 @@
 // replica back, check the cluster with the chaos checker, and print the figures a scenario measures.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { TestCluster, waitFor } from '../../support/cluster.js';
+import { TestCluster, waitFor, type ClusterOptions } from '../../support/cluster.js';
 import { Workload, type WorkloadOptions } from '../../../src/chaos/workload.js';
 import { verifyWorkload, formatReport, type CheckReport, type ReplicaEndpoint } from '../../../src/chaos/checker.js';
 import type { WorkloadResult } from '../../../src/chaos/workload-records.js';
 
 /** The election timeout chatd runs with by default (10 ticks of 50 ms); randomized up to twice that. */
 export const ELECTION_TIMEOUT_MS = 500;
+
+/** A fresh cluster of five real replicas; patient about the first election on a loaded machine. */
+export function startFaultCluster(options: Omit<ClusterOptions, 'replicas'> = {}): Promise<TestCluster> {
+  return TestCluster.start({ replicas: 5, leaderTimeoutMs: 60_000, ...options });
+}
 
 /** Prints a measured figure under the running test's title (figures are printed, not asserted tightly). */
 export function figure(text: string): void {
@@ -31,7 +36,7 @@ export async function startWorkload(cluster: TestCluster, options: Partial<Workl
 export async function restoreAll(cluster: TestCluster, skip: readonly string[] = []): Promise<void> {
   const running = new Set(cluster.running().map((n) => n.id));
   for (const n of cluster.nodes) if (!running.has(n.id) && !skip.includes(n.id)) cluster.restart(n.id);
-  await cluster.waitForLeader();
+  await cluster.waitForLeader(60_000);
   await cluster.waitForConvergence(0, 60_000);
 }
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ChatServiceClient, ChatServiceService, type ChatServiceServer, type Message } from '../../../src/gen/chat/v1/chat.js';
+import { connect, type IncomingHttpHeaders } from 'node:http2';
+import { ChatServiceClient, ChatServiceService, RegisterRequest, type ChatServiceServer, type Message } from '../../../src/gen/chat/v1/chat.js';
 import { createMetrics, grpcServerMetricsInterceptor, type ReplicaMetrics } from '../../../src/metrics/index.js';
 import { parseExposition, sampleValue } from '../support/exposition.js';
 import { waitFor } from '../support/wait.js';
@@ -14,11 +15,26 @@ const stream = { ...chat, grpc_type: 'server_stream', grpc_method: 'Subscribe' }
 
 const message = (id: number): Message => ({ id, sender: 'a', recipient: 'b', body: 'hi', sentAtUnixMs: 0, read: false });
 
+/** A promise and its resolve function (Node 20 has no Promise.withResolvers). */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Settles when the 'slow' Register handler has (too late) answered. */
+let slowAnswered = deferred();
+
 const handlers: Pick<ChatServiceServer, 'register' | 'subscribe'> = {
   register(call, callback) {
     const { username } = call.request;
     if (username === 'taken') return callback({ code: grpc.status.ALREADY_EXISTS, details: 'username taken' });
-    if (username === 'slow') return void delay(500).then(() => callback(null, { username }));
+    if (username === 'slow') {
+      return void delay(300).then(() => {
+        callback(null, { username });
+        slowAnswered.resolve();
+      });
+    }
     callback(null, { username });
   },
   subscribe(call) {
@@ -36,6 +52,7 @@ describe('grpcServerMetricsInterceptor', () => {
   let metrics: ReplicaMetrics;
   let server: grpc.Server;
   let client: ChatServiceClient;
+  let port: number;
 
   const value = async (name: string, labels: Record<string, string>) => sampleValue(parseExposition(await metrics.text()), name, labels);
 
@@ -43,7 +60,7 @@ describe('grpcServerMetricsInterceptor', () => {
     metrics = createMetrics({ nodeId: 'n0', defaultMetrics: false });
     server = new grpc.Server({ interceptors: [grpcServerMetricsInterceptor(metrics)] });
     server.addService(ChatServiceService, handlers);
-    const port = await new Promise<number>((resolve, reject) =>
+    port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err === null ? resolve(p) : reject(err))),
     );
     client = new ChatServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
@@ -84,15 +101,45 @@ describe('grpcServerMetricsInterceptor', () => {
     assert.equal(await value('grpc_server_handled_total', { ...unary('Login'), grpc_code: 'Unimplemented' }), 1);
   });
 
-  it('counts a call whose deadline passed in the server as DeadlineExceeded', async () => {
-    assert.equal((await register('slow', 100))?.code, grpc.status.DEADLINE_EXCEEDED);
+  it('counts a call whose deadline passed in the server as DeadlineExceeded, once', async () => {
+    slowAnswered = deferred();
+    // A raw HTTP/2 gRPC request: it carries a deadline but, unlike a grpc-js client, never cancels
+    // on its own, so the server's deadline timer is what ends the call.
+    const session = connect(`http://127.0.0.1:${port}`);
+    try {
+      const request = session.request({
+        ':method': 'POST',
+        ':path': ChatServiceService.register.path,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        'grpc-timeout': '50m',
+      });
+      const body = RegisterRequest.encode({ username: 'slow', password: 'secret-password' }).finish();
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      request.end(frame);
+      const grpcStatus = await new Promise<string>((resolve, reject) => {
+        // A status with no message comes as headers only ("trailers-only"), otherwise as trailers.
+        const take = (headers: IncomingHttpHeaders) => headers['grpc-status'] !== undefined && resolve(String(headers['grpc-status']));
+        request.on('response', take);
+        request.on('trailers', take);
+        request.on('error', reject);
+        request.resume();
+      });
+      assert.equal(Number(grpcStatus), grpc.status.DEADLINE_EXCEEDED);
+    } finally {
+      session.close();
+    }
     await waitFor('the deadline to be recorded', async () =>
       (await value('grpc_server_handled_total', { ...unary('Register'), grpc_code: 'DeadlineExceeded' })) === 1 ? true : undefined,
     );
     // The handler's late answer must not count the call a second time.
-    await delay(600);
+    await slowAnswered.promise;
     assert.equal(await value('grpc_server_started_total', unary('Register')), 1);
     assert.equal(await value('grpc_server_handling_seconds_count', unary('Register')), 1);
+    const handled = parseExposition(await metrics.text()).get('grpc_server_handled_total')?.samples ?? [];
+    assert.deepEqual(handled.map((h) => h.labels['grpc_code']), ['DeadlineExceeded']);
   });
 
   it('types a server stream as server_stream and counts every message it sends', async () => {
