@@ -76,12 +76,15 @@ export function formatReport(report: BenchReport): string[] {
     const fill = report.fill;
     const short = fill.budget_exhausted ? ` — time budget ran out before ${fill.messages_target}` : '';
     lines.push(`fill: ${fill.sent} messages in ${fill.seconds} s (${fill.ops_per_s}/s at C=256); applied index ${fill.applied_index}${short}`);
-    lines.push(`  max replica RSS while filling: ${fill.rss_growth.map((g) => `${g.sent}: ${g.max_rss_mib} MiB`).join(', ')}`);
+    const every = Math.max(1, Math.ceil(fill.rss_growth.length / 8));
+    const samples = fill.rss_growth.filter((_, i) => i % every === 0 || i === fill.rss_growth.length - 1);
+    lines.push(`  max replica RSS while filling (messages sent: MiB): ${samples.map((g) => `${g.sent}: ${g.max_rss_mib}`).join(', ')}`);
   }
   if (report.catchup !== undefined) {
     const c = report.catchup;
     const snap = c.snapshot === undefined ? 'no snapshot line in the joiner log' : `snapshot ${c.snapshot.pairs} pairs, ${(c.snapshot.bytes / 1e6).toFixed(1)} MB in ${c.snapshot.receive_ms} ms = ${c.snapshot.mb_per_s} MB/s, installed in ${c.snapshot.install_ms ?? '?'} ms`;
     lines.push(`catch-up (${c.messages} messages, applied index ${c.applied_index}): voter after ${(c.to_voter_ms / 1000).toFixed(2)} s (member after ${c.to_learner_ms ?? '?'} ms); ${snap}; joiner RSS ${c.joiner_rss_mib ?? '?'} MiB (load ${c.load_avg_1m})`);
+    lines.push(`  snapshots received ${c.snapshots_received}, snapshot streams refused ${c.snapshot_attempts_refused}, elections during the join ${c.elections_during_join}`);
   }
   const mem = report.memory;
   if (mem.rss_mib_holding_messages !== undefined) {

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Renders k8s/raftchat.yaml (the plain manifests for `kubectl apply -k k8s/`) from charts/raftchat with
-# its default values, release "raftchat" in namespace "raftchat". Run it after every chart change; the
-# chart tests fail while k8s/ differs from a fresh render.
+# Regenerates what is derived for the chart: copies the dashboard and alert rules from monitoring/ into
+# charts/raftchat/files/ (Helm reads only files inside the chart), then renders k8s/raftchat.yaml (the
+# plain manifests for `kubectl apply -k k8s/`) from the chart with its default values, release
+# "raftchat" in namespace "raftchat". Run it after changing the chart or monitoring/; the chart tests
+# fail while either copy is stale.
 #
-#   scripts/render-manifests.sh [output-file]    (default: k8s/raftchat.yaml)
+#   scripts/render-manifests.sh                 copy monitoring files, render to k8s/raftchat.yaml
+#   scripts/render-manifests.sh <output-file>   only render, to that file (what the tests compare)
 #
 # Differences from `helm install` with default values, both because a file in git cannot hold a secret:
 #   - auth.existingSecret=raftchat-secret: the Secret comes from k8s/secret.env through the
@@ -13,6 +16,10 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:-$root/k8s/raftchat.yaml}"
+if [ $# -eq 0 ]; then
+  cp "$root/monitoring/grafana/raftchat-dashboard.json" "$root/charts/raftchat/files/raftchat-dashboard.json"
+  cp "$root/monitoring/prometheus/raftchat-alerts.yaml" "$root/charts/raftchat/files/raftchat-alerts.yaml"
+fi
 bash "$root/scripts/fetch-k8s-tools.sh"
 helm="$root/.tools/helm4/helm"
 

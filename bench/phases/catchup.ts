@@ -30,6 +30,12 @@ export interface CatchupResult {
   snapshot: { pairs: number; bytes: number; receive_ms: number; mb_per_s: number; install_ms: number | undefined } | undefined;
   leader_send: { elapsed_ms: number; bytes: number | undefined } | undefined;
   joiner_rss_mib: number | undefined;
+  /** Whole snapshots the joiner received (more than one: a transfer was wasted). */
+  snapshots_received: number;
+  /** Snapshot streams the joiner refused (logged by the sending leader). */
+  snapshot_attempts_refused: number;
+  /** Term rises while the replica joined: a leader change restarts the transfer. */
+  elections_during_join: number;
   load_avg_1m: number;
 }
 
@@ -94,6 +100,7 @@ export async function measureCatchup(ctx: BenchContext, messages: number): Promi
   const { cluster, progress } = ctx;
   const leader = await cluster.waitForLeader(10_000);
   const leaderSpec = cluster.local.specs[leader.index]!;
+  const termBefore = leader.status.term;
   const loadAvg = loadAverage1m();
   const id = 'joiner';
   const startedMs = Date.now();
@@ -107,11 +114,21 @@ export async function measureCatchup(ctx: BenchContext, messages: number): Promi
     progress.tick(`${id}: ${member === undefined ? 'not a member yet' : member.voter ? 'voter' : `learner, ${member.progressState}, lag ${member.lag}`} after ${((Date.now() - startedMs) / 1000).toFixed(1)} s`);
     return member?.voter === true ? Date.now() : undefined;
   });
+  const termAfter = (await cluster.waitForLeader(5_000)).status.term;
   const joinerLog = await readLogLines(joiner.logFile);
-  const received = joinerLog.find((l) => l['msg'] === 'snapshot received' && typeof l['bytes'] === 'number');
-  const installed = joinerLog.find((l) => l['msg'] === 'snapshot installed');
-  const leaderLog = await readLogLines(leaderSpec.logFile);
-  const sentLine = leaderLog.filter((l) => l['msg'] === 'snapshot sent to peer' && l['peer'] === id).at(-1);
+  // The snapshot that counted is the last one received before "snapshot installed"; earlier ones
+  // were discarded (e.g. sent by a leader that lost its term meanwhile).
+  const installedAt = joinerLog.findIndex((l) => l['msg'] === 'snapshot installed');
+  const installed = installedAt < 0 ? undefined : joinerLog[installedAt];
+  const receivedLines = joinerLog.filter((l) => l['msg'] === 'snapshot received' && typeof l['bytes'] === 'number');
+  const received = installedAt < 0 ? receivedLines.at(-1) : joinerLog.slice(0, installedAt).filter((l) => receivedLines.includes(l)).at(-1);
+  const leaderLogs = await Promise.all(cluster.local.specs.map((s) => readLogLines(s.logFile)));
+  const sentLine = leaderLogs
+    .flat()
+    .filter((l) => l['msg'] === 'snapshot sent to peer' && l['peer'] === id)
+    .sort((a, b) => Number(a['time']) - Number(b['time']))
+    .at(-1);
+  const refusedAttempts = leaderLogs.flat().filter((l) => l['msg'] === 'snapshot to peer failed; raft will retry' && l['peer'] === id).length;
   const receiveMs = received === undefined ? undefined : Number(received['ms']);
   const bytes = received === undefined ? undefined : Number(received['bytes']);
   const pid = joiner.child.pid;
@@ -135,6 +152,9 @@ export async function measureCatchup(ctx: BenchContext, messages: number): Promi
         ? undefined
         : { elapsed_ms: Number(sentLine['elapsedMs']), bytes: typeof sentLine['bytes'] === 'number' ? sentLine['bytes'] : undefined },
     joiner_rss_mib: pid === undefined ? undefined : rssNow(new Map([[id, pid]]))[id],
+    snapshots_received: receivedLines.length,
+    snapshot_attempts_refused: refusedAttempts,
+    elections_during_join: termAfter - termBefore,
     load_avg_1m: loadAvg,
   };
 }

@@ -32,6 +32,8 @@ export interface ChaosOptions {
   /** In [0, 1); default Math.random. */
   random?: () => number;
   signal?: AbortSignal;
+  /** Give up (ChaosObserveError) after this many rounds in a row could not observe the replicas (default 5). */
+  maxObserveFailures?: number;
   /** Told about every round, after its decision was carried out. */
   onRound?: (round: ChaosRound) => void;
 }
@@ -62,6 +64,12 @@ export interface ChaosRunResult {
   stoppedBecause: 'max-kills' | 'duration' | 'aborted';
 }
 
+/** The target could not be observed for several rounds in a row: wrong selector, RBAC, API down. */
+export class ChaosObserveError extends Error {
+  override readonly name = 'ChaosObserveError';
+  readonly code = 'CHAOS_OBSERVE_FAILED';
+}
+
 export async function runChaos(options: ChaosOptions): Promise<ChaosRunResult> {
   const log = options.logger;
   const random = options.random ?? Math.random;
@@ -73,6 +81,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRunResult> {
   let skipped = 0;
   let failedKills = 0;
   let maxDownSeen = 0;
+  let observeFailuresInARow = 0;
 
   log.info(
     {
@@ -109,9 +118,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRunResult> {
       observed = await options.target.observe({ withLeader: options.leaderOnly === true });
     } catch (error) {
       skipped++;
-      log.warn({ event: 'observe-failed', err: error }, 'could not observe the replicas; skipping this round');
+      observeFailuresInARow++;
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn({ event: 'observe-failed', err: error, inARow: observeFailuresInARow }, `could not observe the replicas: ${message}`);
+      if (observeFailuresInARow >= (options.maxObserveFailures ?? 5)) {
+        throw new ChaosObserveError(`could not observe ${options.target.description} ${observeFailuresInARow} times in a row: ${message}`);
+      }
       continue;
     }
+    observeFailuresInARow = 0;
     victims = stillPending(victims, observed);
     const replicas = withPendingVictims(observed, victims);
     const decision = decideKill(replicas, { faultBudget: options.faultBudget, leaderOnly: options.leaderOnly === true, random });

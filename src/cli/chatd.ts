@@ -14,8 +14,9 @@ import { countAccounts } from '../chat/index.js';
 import { createMetrics, grpcServerMetricsInterceptor, startMetricsServer } from '../metrics/index.js';
 import { ChatServiceService, ClusterServiceClient, ClusterServiceService, type GetStatusResponse } from '../gen/chat/v1/chat.js';
 import { registerLocalCommand } from './local.js';
+import { guardAdmission, readAdminTokenFile, registerKubernetesOptions, runKubernetesMode, type KubernetesMode, type KubernetesOptions } from '../k8s/index.js';
 
-interface ServeFlags {
+interface ServeFlags extends KubernetesOptions {
   id: string;
   dataDir: string;
   clientAddr: string;
@@ -39,8 +40,7 @@ interface ServeFlags {
 
 const program = new Command('chatd').description('raftchat replica').showHelpAfterError();
 
-program
-  .command('serve')
+registerKubernetesOptions(program.command('serve'))
   .description('run one replica')
   .addOption(new Option('--id <name>', 'this member\'s name (the pod name on Kubernetes)').env('RAFTCHAT_ID').makeOptionMandatory())
   .addOption(new Option('--data-dir <dir>', 'where this replica keeps its data').env('RAFTCHAT_DATA_DIR').default('./data/replica'))
@@ -64,7 +64,9 @@ program
   .action(async (flags: ServeFlags) => {
     const log = pino({ level: flags.logLevel, base: { nodeId: flags.id } });
     try {
-      await serve(await buildConfig(flags, log), log);
+      const config = await buildConfig(flags, log);
+      const k8s = flags.kubernetes === true ? await runKubernetesMode(flags, config, log) : undefined;
+      await serve(k8s?.config ?? config, log, k8s);
     } catch (err) {
       log.fatal({ err }, 'chatd could not start');
       process.exit(1);
@@ -92,7 +94,7 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
     clusterId: flags.clusterId ?? '',
     joinMembers: [],
     clusterSecret: secret,
-    adminToken: flags.adminToken ?? '',
+    adminToken: flags.adminToken ?? readAdminTokenFile(flags.adminTokenFile) ?? '',
     tickIntervalMs: positiveInt(flags.tickMs, '--tick-ms'),
     electionTicks: positiveInt(flags.electionTicks, '--election-ticks'),
     snapshotEveryEntries: positiveInt(flags.snapshotEntries, '--snapshot-entries'),
@@ -106,11 +108,12 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
   return config;
 }
 
-async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
+async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): Promise<void> {
   const metrics = createMetrics({ nodeId: config.id });
   const replica = await Replica.start(config, log, metrics);
   const api = await startApiServer({
-    replica,
+    // On Kubernetes the leader admits only pods below spec.replicas (AddMember succeeds only on the leader).
+    replica: k8s === undefined ? replica : guardAdmission(replica, k8s.admission),
     address: config.clientAddress,
     auth: { tokenKey: deriveKey(config.clusterSecret, 'client-tokens'), tokenTtlMs: config.tokenTtlMs, adminToken: config.adminToken || undefined },
     limits: { maxBodyBytes: config.maxBodyBytes },
@@ -125,6 +128,7 @@ async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
   metrics.setAccountsSource(accountCounter(replica));
   const metricsServer = config.metricsAddress === '' ? undefined : await startMetricsServer(config.metricsAddress, metrics);
   log.info({ client: config.clientAddress, peer: config.peerAddress, metrics: config.metricsAddress || 'off' }, 'serving');
+  const k8sRun = await k8s?.afterStart(replica);
 
   let exiting = false;
   const shutdown = async (signal: string, code: number) => {
@@ -133,6 +137,7 @@ async function serve(config: ReplicaConfig, log: Logger): Promise<void> {
     log.info({ signal }, 'stopping: handing over leadership first if leader');
     const force = setTimeout(() => process.exit(code || 1), 15_000);
     force.unref();
+    await k8sRun?.stop().catch((err: unknown) => log.error({ err }, 'error while stopping the Kubernetes integration'));
     await replica.stop({ transferLeadership: code === 0 }).catch((err: unknown) => log.error({ err }, 'error while stopping'));
     await api.close().catch(() => undefined);
     await metricsServer?.close().catch(() => undefined);

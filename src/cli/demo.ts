@@ -68,6 +68,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   // Replicas must not outlive the demo, whatever ends it.
   const killAll = (): void => {
     for (const pid of cluster.pids()) if (pid !== undefined) tryKill(pid);
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
   };
   process.once('exit', killAll);
 
@@ -125,7 +126,9 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       return more;
     });
   });
+  // Ctrl+C: readline reports it in a terminal; otherwise it arrives as a signal.
   rl.on('SIGINT', () => void quit());
+  process.once('SIGINT', () => void quit());
   process.once('SIGTERM', () => void quit());
   if (live) rl.prompt();
   await new Promise<void>((resolve) => rl.once('close', () => resolve()));

@@ -13,6 +13,7 @@ import { KubernetesError } from './errors.js';
 /** How long between progress logs while waiting for the ConfigMap or for a peer to answer. */
 const PROGRESS_LOG_INTERVAL_MS = 10_000;
 const POLL_INTERVAL_MS = 1_000;
+const API_RETRY_DELAY_MS = 2_000;
 
 export interface BootstrapOutcome {
   decision: Exclude<BootstrapDecision, { kind: 'wait-for-cluster-id' }>;
@@ -34,9 +35,19 @@ export async function prepareBootstrap(ctx: KubernetesContext, base: ReplicaConf
   const log = ctx.logger.child({ step: 'bootstrap' });
   const volume = await volumeClusterId(base.dataDir);
   let lastProgressLogMs = 0;
+  // Chosen once: if a create's reply is lost, the ConfigMap read next names this id, and it is ours.
+  const candidateClusterId = randomUUID();
   for (;;) {
     if (signal?.aborted === true) throw new KubernetesError('STOPPED', 'stopped during bootstrap');
-    const configMapClusterId = volume === '' ? await ctx.configMap.read() : undefined;
+    let configMapClusterId: string | undefined;
+    try {
+      configMapClusterId = volume === '' ? await ctx.configMap.read() : undefined;
+    } catch (err) {
+      // The API server may be briefly away (an upgrade, a restart): keep trying, say why.
+      log.warn({ err: (err as Error).message, retryInMs: API_RETRY_DELAY_MS }, 'could not read the cluster-id ConfigMap; retrying');
+      await pause(API_RETRY_DELAY_MS, signal);
+      continue;
+    }
     const decision = decideBootstrap({ ordinal: ctx.ordinal, volumeClusterId: volume, configMapClusterId });
     switch (decision.kind) {
       case 'restart':
@@ -47,8 +58,16 @@ export async function prepareBootstrap(ctx: KubernetesContext, base: ReplicaConf
         // The cluster id is chosen before the volume is initialized and claimed through the
         // ConfigMap: a create that conflicts means another pod got there first, and no cluster
         // was started here.
-        const clusterId = randomUUID();
-        if (await ctx.configMap.create(clusterId)) {
+        const clusterId = candidateClusterId;
+        let created: boolean;
+        try {
+          created = await ctx.configMap.create(clusterId);
+        } catch (err) {
+          log.warn({ err: (err as Error).message, retryInMs: API_RETRY_DELAY_MS }, 'could not create the cluster-id ConfigMap; retrying');
+          await pause(API_RETRY_DELAY_MS, signal);
+          continue;
+        }
+        if (created) {
           log.info(
             { clusterId, configMap: ctx.configMapName },
             'ordinal 0 with an empty volume and no cluster yet: created the cluster-id ConfigMap; starting a one-member cluster',
@@ -71,6 +90,10 @@ export async function prepareBootstrap(ctx: KubernetesContext, base: ReplicaConf
         continue;
 
       case 'join': {
+        if (decision.clusterId === candidateClusterId) {
+          log.info({ clusterId: decision.clusterId }, 'the ConfigMap holds the id this pod created (its reply was lost): starting a one-member cluster');
+          return { decision: { kind: 'create-cluster' }, config: { ...base, bootstrap: 'single', clusterId: decision.clusterId, joinAddress: '', joinMembers: [] } };
+        }
         const replicas = await ctx.statefulSet.waitForReplicas(signal);
         const answer = await askPeers(ctx, decision.clusterId, { replicas, timeoutMs: 3_000, requireLeader: false });
         if (answer === undefined) {

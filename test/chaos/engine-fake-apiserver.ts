@@ -78,7 +78,8 @@ export class FakeApiServer {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: this.url } }],
+      // client-node refuses plain http unless TLS verification is explicitly off.
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'chaos', user: {} }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'chaos', namespace: 'chat' } }],
       'current-context': 'fake',

@@ -18,7 +18,11 @@ function liveSecret(name: string, type: string, data: Record<string, string>): o
       name,
       namespace: 'raftchat',
       labels: { 'app.kubernetes.io/managed-by': 'Helm' },
-      annotations: { 'meta.helm.sh/release-name': 'raftchat', 'meta.helm.sh/release-namespace': 'raftchat', 'helm.sh/resource-policy': 'keep' },
+      annotations: {
+        'meta.helm.sh/release-name': 'raftchat',
+        'meta.helm.sh/release-namespace': 'raftchat',
+        'helm.sh/resource-policy': 'keep',
+      },
     },
     type,
     data,

@@ -18,7 +18,11 @@ const BAD_VALUES: readonly { name: string; values: Values; mentions: RegExp }[] 
   { name: 'a number where a duration belongs', values: { chaos: { interval: 30 } }, mentions: /interval/ },
   { name: 'a value outside its enum', values: { persistence: { retentionPolicy: { whenDeleted: 'Keep' } } }, mentions: /whenDeleted/ },
   { name: 'zero replicas', values: { replicas: 0 }, mentions: /replicas/ },
-  { name: 'an unknown field in a NetworkPolicy source', values: { networkPolicy: { client: { from: [{ podSelectr: {} }] } } }, mentions: /podSelectr/ },
+  {
+    name: 'an unknown field in a NetworkPolicy source',
+    values: { networkPolicy: { client: { from: [{ podSelectr: {} }] } } },
+    mentions: /podSelectr/,
+  },
 ];
 
 describe('chart: values and their schema', function () {

@@ -1,14 +1,13 @@
 // Drives `npm run demo` the way a presenter would, through its stdin, and reads what it prints:
 // the table, a leader kill followed by a new leader, a send and read as a user, a clean quit.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor } from '../support/cluster.js';
+import { DemoProcess } from './demo-process.js';
 
-const repoRoot = path.resolve(import.meta.dirname, '../..');
 const REPLICAS = 5;
 
 /** A base port whose 5 client, 5 peer and 5 metrics ports (LocalCluster's layout) are all free now. */
@@ -35,28 +34,6 @@ async function freeBasePort(): Promise<number> {
   throw new Error('no free block of ports for the demo');
 }
 
-class DemoProcess {
-  output = '';
-  readonly exited: Promise<number | null>;
-
-  constructor(readonly child: ChildProcessWithoutNullStreams) {
-    child.stdout.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  }
-
-  type(line: string): void {
-    this.child.stdin.write(`${line}\n`);
-  }
-
-  /** Waits until the output after `from` matches `pattern`; returns the match. */
-  async expect(pattern: RegExp, timeoutMs: number, from = 0): Promise<RegExpMatchArray> {
-    return waitFor(`the demo to print ${pattern}`, timeoutMs, async () => this.output.slice(from).match(pattern) ?? undefined).catch((err: Error) => {
-      throw new Error(`${err.message}\n--- demo output ---\n${this.output}`);
-    });
-  }
-}
-
 describe('the interactive demo', function () {
   this.timeout(120_000);
   let dataDir: string;
@@ -76,11 +53,7 @@ describe('the interactive demo', function () {
 
   it('shows a new leader after "kill leader", serves a user, and quits cleanly', async () => {
     const basePort = await freeBasePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/demo.ts', '--base-port', String(basePort), '--data-dir', dataDir], {
-      cwd: repoRoot,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    demo = new DemoProcess(child);
+    demo = DemoProcess.spawn(['--base-port', String(basePort), '--data-dir', dataDir]);
 
     const first = await demo.expect(/new leader: (n\d) \(term (\d+)\)/, 60_000);
     const oldLeader = first[1]!;

@@ -4,24 +4,19 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { longestAckGap } from '../../src/chaos/workload-records.js';
 import type { GetStatusResponse, TransferLeadershipResponse } from '../../src/gen/chat/v1/chat.js';
-import { aFollower, ELECTION_TIMEOUT_MS, figure, restoreAll, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { aFollower, ELECTION_TIMEOUT_MS, figure, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 describe('availability faults on a five-replica cluster under load', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await startFaultCluster();
+    cluster = await sharedCluster();
+    await restoreAll(cluster);
   });
-  after(async () => {
-    await cluster?.stop();
-  });
-  afterEach(async function () {
-    if (this.currentTest?.state === 'failed') {
-      // A frozen replica would hold up every later check: thaw everything before moving on.
-      for (const n of cluster.nodes) n.process?.kill('SIGCONT');
-      return;
-    }
+  afterEach(async () => {
+    // A frozen replica would hold up every later check: thaw everything before moving on.
+    for (const n of cluster.running()) n.process?.kill('SIGCONT');
     await restoreAll(cluster);
   });
 
@@ -76,7 +71,7 @@ describe('availability faults on a five-replica cluster under load', function ()
     await workload.waitForMoreAcknowledged(30, 30_000);
     const fromMs = Date.now();
     const steps: string[] = [];
-    for (const n of [...cluster.nodes]) {
+    for (const n of memberIds(cluster).map((id) => cluster.node(id))) {
       const leaderBefore = await cluster.waitForLeader();
       const stepStartMs = Date.now();
       await cluster.kill(n.id, 'SIGTERM');

@@ -5,21 +5,18 @@ import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { TestCluster, call } from '../support/cluster.js';
 import { firstAckAfter, longestAckGap } from '../../src/chaos/workload-records.js';
 import { ReadConsistency, type ListMessagesResponse, type SendMessageResponse } from '../../src/gen/chat/v1/chat.js';
-import { figure, restoreAll, startFaultCluster, startWorkload, stopAndCheck } from './support/harness.js';
+import { figure, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck } from './support/harness.js';
 
 describe('crash faults on a five-replica cluster under load', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
 
   before(async () => {
-    cluster = await startFaultCluster();
+    cluster = await sharedCluster();
+    await restoreAll(cluster);
   });
-  after(async () => {
-    await cluster?.stop();
-  });
-  afterEach(async function () {
+  afterEach(async () => {
     // Each scenario starts from five running replicas, whatever the previous one left behind.
-    if (this.currentTest?.state === 'failed') return;
     await restoreAll(cluster);
   });
 
@@ -130,16 +127,16 @@ describe('crash faults on a five-replica cluster under load', function () {
       await workload.waitForMoreAcknowledged(40, 30_000);
       const stoppedAtMs = Date.now();
       const exits = await Promise.all(
-        cluster.nodes.map(async (n) => {
-          await cluster.kill(n.id, signal);
-          return n.exited!;
+        memberIds(cluster).map(async (id) => {
+          await cluster.kill(id, signal);
+          return cluster.node(id).exited!;
         }),
       );
       if (signal === 'SIGTERM') {
-        assert.deepEqual(exits.map((e) => e.code), [0, 0, 0, 0, 0], 'every replica stopped cleanly on SIGTERM');
+        assert.deepEqual(exits.map((e) => e.code), exits.map(() => 0), 'every replica stopped cleanly on SIGTERM');
       }
       const downForMs = Date.now() - stoppedAtMs;
-      for (const n of cluster.nodes) cluster.restart(n.id);
+      for (const id of memberIds(cluster)) cluster.restart(id);
       const restartedAtMs = Date.now();
       await workload.waitForMoreAcknowledged(30, 60_000);
       const first = firstAckAfter(workload.records(), restartedAtMs)!;

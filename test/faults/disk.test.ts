@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
-import { aFollower, figure, logText, restoreAll, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { aFollower, figure, logText, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
 
 /** The log lines at level fatal (pino level 60) written after byte `fromByte` of a replica's log. */
@@ -34,15 +34,18 @@ describe('disk trouble on one of five replicas under load', function () {
   let disk: TmpfsDataDir | undefined;
 
   before(async () => {
-    cluster = await startFaultCluster();
+    cluster = await sharedCluster();
+    await restoreAll(cluster);
   });
-  after(async () => {
+  afterEach(async () => {
     // Mounts are cleaned up whatever happened; the replica is killed first so nothing holds them.
     if (disk !== undefined) {
-      await cluster?.kill(disk.dataDir.split('/').pop()!, 'SIGKILL').catch(() => undefined);
+      const victim = cluster.nodes.find((n) => n.dataDir === disk!.dataDir)!.id;
+      await cluster.kill(victim, 'SIGKILL');
       disk.cleanUp();
+      disk = undefined;
     }
-    await cluster?.stop();
+    await restoreAll(cluster);
   });
 
   /** Stops `victim` and moves its data onto a tmpfs; `use` runs the fault; then it comes back home. */

@@ -5,20 +5,20 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { firstAckAfter, longestAckGap } from '../../src/chaos/workload-records.js';
 import type { RemoveMemberResponse } from '../../src/gen/chat/v1/chat.js';
-import { aFollower, figure, logText, startFaultCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
-
-/** Compacts often, so a joiner cannot be caught up from the log alone. */
-const SNAPSHOT_ENTRIES = 100;
+import { aFollower, figure, logText, markRemoved, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 describe('membership changes on a five-replica cluster under load', function () {
   this.timeout(180_000);
   let cluster: TestCluster;
 
+  // The shared cluster compacts its log every SNAPSHOT_ENTRIES entries, so a joiner cannot be
+  // caught up from the log alone.
   before(async () => {
-    cluster = await startFaultCluster({ snapshotEntries: SNAPSHOT_ENTRIES });
+    cluster = await sharedCluster();
+    await restoreAll(cluster);
   });
-  after(async () => {
-    await cluster?.stop();
+  afterEach(async () => {
+    await restoreAll(cluster);
   });
 
   it('adds a replica that catches up through a snapshot and votes, then removes one, serving throughout', async () => {
@@ -29,9 +29,10 @@ describe('membership changes on a five-replica cluster under load', function () 
       return s.firstIndex > 1 ? true : undefined;
     });
 
+    const membersBefore = memberIds(cluster);
     const leader = await cluster.waitForLeader();
     const joinedAtMs = Date.now();
-    const joiner = await cluster.join('n5', cluster.node(leader).clientAddress);
+    const joiner = await cluster.join(`n${cluster.nodes.length}`, cluster.node(leader).clientAddress);
     await waitFor(`${joiner.id} to become a voter`, 60_000, async () => {
       const s = await cluster.status(await cluster.waitForLeader());
       return s.members.find((m) => m.id === joiner.id)?.voter === true ? true : undefined;
@@ -46,13 +47,15 @@ describe('membership changes on a five-replica cluster under load', function () 
     const currentLeader = await cluster.waitForLeader();
     const removedAtMs = Date.now();
     const reply = await call<unknown, RemoveMemberResponse>(cluster.clusterClient(currentLeader), 'removeMember', { id: removed }, { timeoutMs: 10_000 });
-    assert.deepEqual(reply.members.map((m) => m.id).sort(), ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'].filter((id) => id !== removed));
+    const membersAfter = [...membersBefore, joiner.id].filter((id) => id !== removed).sort();
+    assert.deepEqual(reply.members.map((m) => m.id).sort(), membersAfter);
     await cluster.kill(removed, 'SIGKILL');
+    markRemoved(cluster, removed);
     await workload.waitForMoreAcknowledged(30, 30_000);
     const first = firstAckAfter(workload.records(), removedAtMs)!;
     figure(`${removed} removed and killed; first write acknowledged ${first.endedAtMs - removedAtMs} ms after the removal was asked`);
     const status = await cluster.status(await cluster.waitForLeader());
-    assert.deepEqual(status.members.filter((m) => m.voter).map((m) => m.id).sort(), ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'].filter((id) => id !== removed));
+    assert.deepEqual(status.members.filter((m) => m.voter).map((m) => m.id).sort(), membersAfter);
 
     const gap = longestAckGap(workload.records(), fromMs, Date.now());
     figure(`longest stretch without an acknowledged write through both changes: ${gap.gapMs} ms`);

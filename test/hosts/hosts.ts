@@ -46,6 +46,11 @@ export async function startHostCluster(): Promise<HostFixture> {
     graceMs: 2_000,
     extraServeArgs: ['--log-level', process.env['RAFTCHAT_TEST_LOG_LEVEL'] ?? 'info'],
   });
+  // The lab removes its namespaces on exit and SIGINT; the data goes with them.
+  const removeData = (): void => {
+    if (process.env['RAFTCHAT_KEEP_TEST_DATA'] === undefined) rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeData);
   const single = cluster.clientAddresses.map((address) => new RaftchatClient({ servers: [address], deadlineMs: 1_000, attemptTimeoutMs: 1_000 }));
   const fixture: HostFixture = {
     cluster,
@@ -54,7 +59,8 @@ export async function startHostCluster(): Promise<HostFixture> {
     close: async () => {
       for (const client of single) client.close();
       await cluster.stop();
-      if (process.env['RAFTCHAT_KEEP_TEST_DATA'] === undefined) rmSync(dataDir, { recursive: true, force: true });
+      process.off('exit', removeData);
+      removeData();
     },
   };
   try {

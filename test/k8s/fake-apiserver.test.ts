@@ -64,10 +64,11 @@ describe('k8s fake API server with the real client', () => {
     await w.waitForReplicas();
     api.scale('chat', 'unrelated', 8); // history moves on without the watched object
     api.compact();
-    api.scale('chat', 'raftchat', 2);
     api.closeWatches();
-    await waitUntil(() => w.replicas() === 2, 5_000, 'spec.replicas=2 after a relist');
-    assert.ok(api.requests.filter((r) => r.includes('/statefulsets?') && !r.includes('watch=true')).length >= 2, 'relisted');
+    const lists = () => api.requests.filter((r) => r.includes('/statefulsets?') && !r.includes('watch=true')).length;
+    await waitUntil(() => lists() >= 2, 5_000, 'the client relisted after 410 Expired');
+    api.scale('chat', 'raftchat', 2);
+    await waitUntil(() => w.replicas() === 2, 5_000, 'spec.replicas=2 through the new watch');
   });
 
   it('keeps retrying after the API server fails and reports the StatefulSet once it answers', async () => {

@@ -85,7 +85,7 @@ export class FakeApiServer {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: this.url } }],
+      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'fake', user: {} }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
       'current-context': 'fake',
@@ -237,6 +237,7 @@ export class FakeApiServer {
     const matches = selector(query);
     const from = query.get('resourceVersion') ?? '';
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
     const write = (event: WatchEvent | { type: 'ERROR'; object: ApiStatus }) => res.write(`${JSON.stringify(event)}\n`);
     const relevant = (e: Recorded) => e.resource === resource && (e.object.metadata.namespace ?? '') === namespace && matches(e.object);
     if (from === '' || from === '0') {

@@ -19,6 +19,8 @@ export interface KubeletOptions {
   /** Ports are reserved for ordinals below this. */
   maxPods?: number;
   adminToken?: string;
+  /** The chatd entry point, relative to the repository root (default src/cli/chatd.ts). */
+  entry?: string;
 }
 
 interface RunningPod {
@@ -39,6 +41,7 @@ export class Kubelet {
   readonly adminToken: string;
   private readonly api: FakeApiServer;
   private readonly rootDir: string;
+  private readonly entry: string;
   private readonly ports: Array<{ client: number; peer: number }> = [];
   private readonly running = new Map<number, RunningPod>();
   private readonly terminating = new Map<number, Promise<void>>();
@@ -56,6 +59,7 @@ export class Kubelet {
     this.headlessService = `${this.statefulSet}-headless`;
     this.configMap = `${this.statefulSet}-cluster`;
     this.adminToken = options.adminToken ?? 'admin-token-for-tests-0123456789';
+    this.entry = options.entry ?? 'src/cli/chatd.ts';
   }
 
   static async start(options: KubeletOptions): Promise<Kubelet> {
@@ -160,7 +164,7 @@ export class Kubelet {
     const generation = (this.generations.get(ordinal) ?? 0) + 1;
     this.generations.set(ordinal, generation);
     const log = createWriteStream(this.logFile(ordinal, generation));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/chatd.ts', 'serve', '--kubernetes'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', this.entry, 'serve', '--kubernetes'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.podEnv(ordinal, dataDir) },
       stdio: ['ignore', 'pipe', 'pipe'],

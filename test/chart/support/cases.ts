@@ -67,7 +67,8 @@ export const RENDER_CASES: readonly RenderCase[] = [
     check: (objects) => {
       assert.deepEqual(
         objects.map((o) => o.kind).sort(),
-        ['NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret', 'Service', 'Service', 'ServiceAccount', 'StatefulSet'],
+        ['NetworkPolicy', 'Pod', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Secret']
+          .concat(['Service', 'Service', 'ServiceAccount', 'StatefulSet']),
       );
       assert.equal(at(statefulSet(objects), 'spec', 'replicas'), 5);
     },
@@ -80,8 +81,12 @@ export const RENDER_CASES: readonly RenderCase[] = [
     values: { tls: { client: true, peer: true } },
     check: (objects) => {
       const sans = tlsSecretNames(objects);
-      for (let i = 0; i < 5 + 4; i++) assert.ok(sans.includes(`raftchat-${i}.raftchat-headless.raftchat.svc.cluster.local`), `SAN for ordinal ${i}`);
-      for (const name of ['*.raftchat-headless.raftchat.svc.cluster.local', 'raftchat', 'raftchat.raftchat.svc', 'raftchat.raftchat.svc.cluster.local']) {
+      // replicas + ordinalHeadroom pod names, then the wildcard and the client Service's names.
+      for (let i = 0; i < 5 + 4; i++) {
+        assert.ok(sans.includes(`raftchat-${i}.raftchat-headless.raftchat.svc.cluster.local`), `SAN for ordinal ${i}`);
+      }
+      const others = ['*.raftchat-headless.raftchat.svc.cluster.local', 'raftchat', 'raftchat.raftchat.svc'];
+      for (const name of [...others, 'raftchat.raftchat.svc.cluster.local']) {
         assert.ok(sans.includes(name), `SAN ${name} in ${sans.join(' ')}`);
       }
       const env = chatdEnv(objects);
@@ -139,7 +144,8 @@ export const RENDER_CASES: readonly RenderCase[] = [
         '--interval', '45s', '--max-kills', '2', '--fault-budget', '2', '--leader', '--dry-run',
       ]);
       assert.equal(at(cron, 'spec', 'concurrencyPolicy'), 'Forbid');
-      const rules = at(only(objects, 'Role', 'raftchat-chaos'), 'rules') as { verbs: string[]; resources: string[]; resourceNames?: string[] }[];
+      type Rule = { verbs: string[]; resources: string[]; resourceNames?: string[] };
+      const rules = at(only(objects, 'Role', 'raftchat-chaos'), 'rules') as Rule[];
       assert.deepEqual(rules.flatMap((r) => r.resources), ['pods', 'pods']);
       assert.deepEqual(rules.map((r) => r.verbs), [['list', 'watch'], ['delete']]);
       assert.deepEqual(rules[1]!.resourceNames, Array.from({ length: 9 }, (_, i) => `raftchat-${i}`));
@@ -180,7 +186,8 @@ export const RENDER_CASES: readonly RenderCase[] = [
     values: { auth: { existingSecret: 'my-auth' }, tls: { client: true, peer: true, existingSecret: 'my-tls' } },
     check: (objects) => {
       assert.deepEqual(objects.filter((o) => o.kind === 'Secret'), []);
-      const volumes = at(statefulSet(objects), 'spec', 'template', 'spec', 'volumes') as { name: string; secret?: { secretName: string } }[];
+      type Volume = { name: string; secret?: { secretName: string } };
+      const volumes = at(statefulSet(objects), 'spec', 'template', 'spec', 'volumes') as Volume[];
       assert.equal(volumes.find((v) => v.name === 'secret')?.secret?.secretName, 'my-auth');
       assert.equal(volumes.find((v) => v.name === 'tls')?.secret?.secretName, 'my-tls');
     },
@@ -190,7 +197,8 @@ export const RENDER_CASES: readonly RenderCase[] = [
     values: ALL_ON,
     check: (objects) => {
       for (const kind of ['CronJob', 'ServiceMonitor', 'PrometheusRule', 'ConfigMap', 'NetworkPolicy']) only(objects, kind);
-      const spread = at(statefulSet(objects), 'spec', 'template', 'spec', 'topologySpreadConstraints') as { topologyKey: string; labelSelector?: unknown }[];
+      type Constraint = { topologyKey: string; labelSelector?: unknown };
+      const spread = at(statefulSet(objects), 'spec', 'template', 'spec', 'topologySpreadConstraints') as Constraint[];
       assert.deepEqual(spread.map((c) => c.topologyKey), ['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
       assert.ok(spread[1]!.labelSelector, 'the extra constraint got the replicas’ selector');
     },

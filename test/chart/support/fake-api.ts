@@ -63,6 +63,8 @@ export async function startFakeApi(dir: string): Promise<FakeApi> {
     else if (url === '/apis') send(200, { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS });
     else if (url === '/api/v1') send(200, resourceList('v1'));
     else if (url.startsWith('/apis/') && RESOURCES[url.slice('/apis/'.length)] !== undefined) send(200, resourceList(url.slice('/apis/'.length)));
+    // Helm's release storage lists Secrets by label: no releases yet.
+    else if (/^\/api\/v1\/namespaces\/[^/]+\/secrets$/.test(url)) send(200, { kind: 'SecretList', apiVersion: 'v1', metadata: {}, items: [] });
     else if (secret !== null && secrets.has(`${secret[1]}/${secret[2]}`)) send(200, secrets.get(`${secret[1]}/${secret[2]}`)!);
     else send(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
   });

@@ -84,10 +84,6 @@ export function only(objects: readonly K8sObject[], kind: string, name?: string)
   return found[0]!;
 }
 
-export function kinds(objects: readonly K8sObject[]): string[] {
-  return objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
-}
-
 /** Reads a nested field by path (`at(sts, 'spec', 'template', 'spec')`), undefined when any step is missing. */
 export function at(value: unknown, ...keys: (string | number)[]): unknown {
   let current = value;

@@ -2,7 +2,7 @@
 // replica back, check the cluster with the chaos checker, and print the figures a scenario measures.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { TestCluster, waitFor, type ClusterOptions } from '../../support/cluster.js';
+import { TestCluster, waitFor } from '../../support/cluster.js';
 import { Workload, type WorkloadOptions } from '../../../src/chaos/workload.js';
 import { verifyWorkload, formatReport, type CheckReport, type ReplicaEndpoint } from '../../../src/chaos/checker.js';
 import type { WorkloadResult } from '../../../src/chaos/workload-records.js';
@@ -10,9 +10,39 @@ import type { WorkloadResult } from '../../../src/chaos/workload-records.js';
 /** The election timeout chatd runs with by default (10 ticks of 50 ms); randomized up to twice that. */
 export const ELECTION_TIMEOUT_MS = 500;
 
-/** A fresh cluster of five real replicas; patient about the first election on a loaded machine. */
-export function startFaultCluster(options: Omit<ClusterOptions, 'replicas'> = {}): Promise<TestCluster> {
-  return TestCluster.start({ replicas: 5, leaderTimeoutMs: 60_000, ...options });
+/** Compacts often, so a replica that joins or falls behind is caught up through a snapshot. */
+export const SNAPSHOT_ENTRIES = 100;
+
+let shared: Promise<TestCluster> | undefined;
+
+/**
+ * The one five-replica cluster every fault scenario runs on, started on first use (process starts
+ * dominate the suite's wall time). Each scenario leaves every member running again, or says why not.
+ */
+export function sharedCluster(): Promise<TestCluster> {
+  shared ??= TestCluster.start({ replicas: 5, snapshotEntries: SNAPSHOT_ENTRIES, leaderTimeoutMs: 60_000 });
+  return shared;
+}
+
+// A root hook: runs once after every fault file, whichever of them started the cluster.
+after(async () => {
+  const cluster = await shared?.catch(() => undefined);
+  await cluster?.stop();
+});
+
+const removedMembers = new WeakMap<TestCluster, Set<string>>();
+
+/** Records that `id` was removed from the cluster: scenarios no longer restart or use it. */
+export function markRemoved(cluster: TestCluster, id: string): void {
+  const removed = removedMembers.get(cluster) ?? new Set<string>();
+  removed.add(id);
+  removedMembers.set(cluster, removed);
+}
+
+/** The ids of the current members, running or not: every node started, less those removed. */
+export function memberIds(cluster: TestCluster): string[] {
+  const removed = removedMembers.get(cluster) ?? new Set<string>();
+  return cluster.nodes.map((n) => n.id).filter((id) => !removed.has(id));
 }
 
 /** Prints a measured figure under the running test's title (figures are printed, not asserted tightly). */
@@ -25,17 +55,21 @@ export function endpointsOf(cluster: TestCluster, ids?: readonly string[]): Repl
   return nodes.map((n) => ({ id: n.id, address: n.clientAddress }));
 }
 
-/** Starts a workload over every member's client address (dead ones too: the client fails over). */
+/**
+ * Starts a workload over every current member's client address (stopped ones too: the client fails
+ * over). Removed members are left out: their ports are free for anyone to take.
+ */
 export async function startWorkload(cluster: TestCluster, options: Partial<WorkloadOptions> = {}): Promise<Workload> {
-  const workload = new Workload({ servers: cluster.nodes.map((n) => n.clientAddress), ...options });
+  const servers = memberIds(cluster).map((id) => cluster.node(id).clientAddress);
+  const workload = new Workload({ servers, ...options });
   await workload.start();
   return workload;
 }
 
-/** Restarts every member that is not running (except `skip`) and waits for them to converge. */
-export async function restoreAll(cluster: TestCluster, skip: readonly string[] = []): Promise<void> {
+/** Restarts every current member that is not running and waits for them all to converge. */
+export async function restoreAll(cluster: TestCluster): Promise<void> {
   const running = new Set(cluster.running().map((n) => n.id));
-  for (const n of cluster.nodes) if (!running.has(n.id) && !skip.includes(n.id)) cluster.restart(n.id);
+  for (const id of memberIds(cluster)) if (!running.has(id)) cluster.restart(id);
   await cluster.waitForLeader(60_000);
   await cluster.waitForConvergence(0, 60_000);
 }

