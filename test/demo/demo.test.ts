@@ -1,7 +1,6 @@
 // Drives `npm run demo` the way a presenter would, through its stdin, and reads what it prints:
 // the table, a leader kill followed by a new leader, a send and read as a user, a clean quit.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';

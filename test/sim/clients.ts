@@ -170,7 +170,10 @@ export class Clients {
     const { rng, now, checker } = this.cluster;
     const live = this.cluster.liveReplicas().filter((replica) => !replica.retired);
     if (live.length === 0) return;
-    const target = rng.pick(live);
+    // Half the reads go to a replica that believes it leads: a client keeps using the leader it
+    // knows, and a deposed leader that has not noticed yet is exactly where a stale read would come from.
+    const leaders = live.filter((replica) => replica.role === 'leader');
+    const target = leaders.length > 0 && rng.chance(0.5) ? rng.pick(leaders) : rng.pick(live);
     const node = target.node;
     if (node === undefined) return;
     const ctx = `r${this.nextReadId++}`;

@@ -66,7 +66,7 @@ export function scenarioFromSeed(rng: Rng, chaosSteps: number): Scenario {
     },
     clientCount: rng.range(1, 4),
     proposalProbability: rng.pick([0.1, 0.3, 0.6]),
-    readProbability: rng.pick([0.02, 0.1]),
+    readProbability: rng.pick([0.02, 0.1, 0.3]),
     clientTimeoutSteps: 8 * electionTicks,
     crashProbability: rng.pick([0, 0.002, 0.005, stormy ? 0.02 : 0.005]),
     crashInReadyProbability: rng.pick([0, 0.0005, 0.002, 0.004]),

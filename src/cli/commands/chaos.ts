@@ -1,12 +1,11 @@
 // chaos: takes replicas down on purpose — deletes a random raftchat pod (--target kubernetes) or
 // kills a local replica process (--target local) every --interval, never past the fault budget.
 // With --verify a workload runs alongside and the command fails if an acknowledged message is lost.
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { runChaos, type ChaosOptions } from '../../chaos/engine.js';
 import { runVerifiedChaos } from '../../chaos/engine-verify.js';
-import { KubernetesTarget } from '../../chaos/target-kubernetes.js';
 import { LocalTarget } from '../../chaos/target-local.js';
 import type { ChaosTarget } from '../../chaos/target-types.js';
 import type { CommandContext, CommandRegistrar } from './context.js';
@@ -47,8 +46,13 @@ function defaultNamespace(kubeConfig: KubeConfig): string {
   return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
 }
 
-export function buildTarget(flags: ChaosFlags): ChaosTarget {
+export async function buildTarget(flags: ChaosFlags): Promise<ChaosTarget> {
   if (flags.target === 'local') return new LocalTarget({ dataDir: flags.dataDir });
+  // Loaded only here: @kubernetes/client-node adds a second or more to every chatctl start.
+  const [{ KubeConfig }, { KubernetesTarget }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('../../chaos/target-kubernetes.js'),
+  ]);
   const kubeConfig = new KubeConfig();
   // In a pod: the service account token and the in-cluster API server; elsewhere $KUBECONFIG.
   kubeConfig.loadFromDefault();
@@ -72,7 +76,7 @@ export function chaosOptions(flags: ChaosFlags, target: ChaosTarget, logger: Log
 export async function chaos(ctx: CommandContext, flags: ChaosFlags): Promise<void> {
   // Structured JSON, one object per line, on stdout: what a CronJob's log collector wants.
   const logger = pino({ base: { component: 'chaos' } }, { write: (line: string) => ctx.out.stdout(line.trimEnd()) });
-  const target = buildTarget(flags);
+  const target = await buildTarget(flags);
   try {
     const options = chaosOptions(flags, target, logger, ctx.signal);
     if (flags.verify !== true) {
