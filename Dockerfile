@@ -23,7 +23,11 @@ RUN npm run build
 FROM ${BASE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Type declarations and source maps are half of node_modules (mostly @kubernetes/client-node's) and
+# nothing at run time reads them.
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete
 
 # --- runtime ---
 FROM ${BASE_IMAGE} AS runtime

@@ -41,12 +41,17 @@ interface Flags {
 
 function settingsFrom(flags: Flags): BenchSettings {
   const quick = flags.quick === true;
-  const number = (text: string | undefined, fallback: number): number => (text === undefined ? fallback : Number(text));
+  const number = (text: string | undefined, fallback: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`expected a positive number, got "${text}"`);
+    return value;
+  };
   return {
     quick,
     warmupMs: number(flags.warmupS, quick ? 1 : 5) * 1000,
     measureMs: number(flags.measureS, quick ? 3 : 20) * 1000,
-    concurrencies: (flags.concurrency ?? '1,16,64,256').split(',').map(Number),
+    concurrencies: (flags.concurrency ?? '1,16,64,256').split(',').map((c) => number(c, 1)),
     readConcurrency: 64,
     failoverTrials: quick ? 3 : 5,
     failoverConcurrency: 16,

@@ -30,7 +30,12 @@ export interface ApiObserver {
 /** The call's own gRPC deadline when it has one; otherwise now + defaultDeadlineMs, so no call hangs. */
 export function callDeadlineMs(deadline: Date | number, defaultDeadlineMs: number): number {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
-  return Number.isFinite(ms) ? ms : Date.now() + defaultDeadlineMs;
+  if (!Number.isFinite(ms)) return Date.now() + defaultDeadlineMs;
+  // Finish a little before the client gives up, so that a refusal it can act on (UNAVAILABLE: no
+  // leader, no quorum) reaches it instead of its own DEADLINE_EXCEEDED: a quarter of the time left,
+  // at most a second.
+  const remainingMs = ms - Date.now();
+  return remainingMs <= 0 ? ms : ms - Math.min(1000, remainingMs / 4);
 }
 
 export class CallRunner {

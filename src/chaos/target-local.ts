@@ -51,10 +51,10 @@ export class LocalTarget implements ChaosTarget {
     const processes = new Map((await this.processes()).map((p) => [p.id, p]));
     const health = await Promise.all(
       names.map(async (name): Promise<ReplicaHealth> => {
-        const process = processes.get(name);
-        if (process === undefined) return { name, ready: false, leader: false, incarnation: undefined, notReadyReason: 'no process' };
-        const ready = await checkReady(process.clientAddress, this.probeDeadlineMs);
-        const replica: ReplicaHealth = { name, ready, leader: false, incarnation: String(process.pid) };
+        const running = processes.get(name);
+        if (running === undefined) return { name, ready: false, leader: false, incarnation: undefined, notReadyReason: 'no process' };
+        const ready = await checkReady(running.clientAddress, this.probeDeadlineMs);
+        const replica: ReplicaHealth = { name, ready, leader: false, incarnation: String(running.pid) };
         return ready ? replica : { ...replica, notReadyReason: 'readiness check not SERVING' };
       }),
     );
@@ -65,10 +65,10 @@ export class LocalTarget implements ChaosTarget {
   }
 
   async kill(name: string): Promise<KillResult> {
-    const process = (await this.processes()).find((p) => p.id === name);
-    if (process === undefined) throw new NoSuchReplicaError(`no running chatd serve for ${name} under ${this.dataDir}`);
-    globalThis.process.kill(process.pid, 'SIGKILL');
-    return { incarnation: String(process.pid), detail: `pid ${process.pid}` };
+    const running = (await this.processes()).find((p) => p.id === name);
+    if (running === undefined) throw new NoSuchReplicaError(`no running chatd serve for ${name} under ${this.dataDir}`);
+    process.kill(running.pid, 'SIGKILL');
+    return { incarnation: String(running.pid), detail: `pid ${running.pid}` };
   }
 
   async endpoints(): Promise<ReplicaEndpoint[]> {

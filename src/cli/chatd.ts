@@ -126,7 +126,8 @@ async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): 
   metrics.setStatusSource(() => replica.status());
   metrics.setSubscribersSource(() => api.subscriptions.streams());
   metrics.setAccountsSource(accountCounter(replica));
-  const metricsServer = config.metricsAddress === '' ? undefined : await startMetricsServer(config.metricsAddress, metrics);
+  const probes = { live: () => replica.fatal === undefined, ready: () => replica.fatal === undefined && replica.isCaughtUp() };
+  const metricsServer = config.metricsAddress === '' ? undefined : await startMetricsServer(config.metricsAddress, metrics, probes);
   log.info({ client: config.clientAddress, peer: config.peerAddress, metrics: config.metricsAddress || 'off' }, 'serving');
   const k8sRun = await k8s?.afterStart(replica);
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, Option } from 'commander';
-import { DemoShell, HELP } from './demo-shell.js';
+import { DemoShell } from './demo-shell.js';
 import { StatusBoard } from './demo-status.js';
 import type { DemoCluster } from './demo-cluster.js';
 import { HostCluster } from './demo-hosts.js';
@@ -33,10 +33,20 @@ const program = new Command('demo')
   .option('--hosts', 'run each replica in its own network namespace (needs root and iptables) so partitions cut real links')
   .addOption(new Option('--no-live', 'print events as lines instead of redrawing the table (automatic when stdin is not a terminal)'))
   .action(async (flags: DemoFlags) => {
-    process.exitCode = await runDemo(flags);
+    try {
+      process.exitCode = await runDemo(flags);
+    } catch (error) {
+      // Setup failures (ports taken, no root for --hosts, …) are the user's to fix: say what, no stack.
+      process.stderr.write(`demo: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      process.exit();
+    }
   });
 
 async function runDemo(flags: DemoFlags): Promise<number> {
+  if (flags.hosts === true && process.getuid?.() !== 0) {
+    throw new Error('--hosts creates network namespaces and iptables rules, which needs root: sudo npm run demo -- --hosts');
+  }
   const tempDir = flags.dataDir === undefined ? mkdtempSync(path.join(tmpdir(), 'raftchat-demo-')) : undefined;
   const dataDir = path.resolve(flags.dataDir ?? tempDir!);
   const live = flags.live && process.stdin.isTTY === true && process.stdout.isTTY === true;
@@ -54,6 +64,12 @@ async function runDemo(flags: DemoFlags): Promise<number> {
   };
   const stamp = (line: string): void => print(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+  let started: DemoCluster | undefined;
+  // Replicas must not outlive the demo, whatever ends it; nor a temp dir it made.
+  process.once('exit', () => {
+    for (const pid of started?.pids() ?? []) if (pid !== undefined) tryKill(pid);
+    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
+  });
   const cluster: DemoCluster = flags.hosts === true
     ? HostCluster.create({ prefix: DEMO_NETNS_PREFIX, subnet24: DEMO_SUBNET, hosts: 5, dataDir })
     : new LocalCluster({
@@ -65,12 +81,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
           if (e.kind === 'exited' && !e.requested) stamp(`${e.spec.id} exited (${e.signal ?? `code ${e.code ?? '?'}`})`);
         },
       });
-  // Replicas must not outlive the demo, whatever ends it.
-  const killAll = (): void => {
-    for (const pid of cluster.pids()) if (pid !== undefined) tryKill(pid);
-    if (tempDir !== undefined) rmSync(tempDir, { recursive: true, force: true });
-  };
-  process.once('exit', killAll);
+  started = cluster;
 
   const mode = cluster.lab === undefined ? 'local processes on 127.0.0.1' : `network namespaces ${cluster.lab.hosts.map((h) => h.ip).join(', ')}`;
   print(`starting 5 replicas (${mode}); data and logs in ${dataDir}`);
@@ -96,7 +107,7 @@ async function runDemo(flags: DemoFlags): Promise<number> {
       rl.prompt(true);
     };
   } else {
-    print(HELP[0]!.replace(/:$/, '') + ': type help');
+    print('type "help" for the commands');
   }
   board.start();
   await board.refresh();

@@ -10,7 +10,13 @@ import { addMember } from './peers.js';
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
-export async function requestAdmission(ctx: KubernetesContext, replica: ReplicaApi, signal: AbortSignal): Promise<void> {
+/**
+ * `startedEmpty`: this pod started on an empty volume. Such a pod must be listed under its own new
+ * incarnation (or it would vote on a memory it lost); a pod that restarted from its volume is
+ * already a member when listed with its incarnation or with none recorded (members that joined
+ * before a replica learned the table, or the first member, may be listed with '' there).
+ */
+export async function requestAdmission(ctx: KubernetesContext, replica: ReplicaApi, startedEmpty: boolean, signal: AbortSignal): Promise<void> {
   const log = ctx.logger.child({ step: 'admission' });
   const self = { id: ctx.podName, ...memberAddresses(ctx.identity, ctx.podName) };
   for (let attempt = 1; !signal.aborted; attempt++) {
@@ -23,7 +29,8 @@ export async function requestAdmission(ctx: KubernetesContext, replica: ReplicaA
       if (!quiet) log.info({ attempt }, 'no peer knows a leader yet; asking again (the cluster may be electing one)');
     } else {
       const listed = answer.status.members.find((m) => m.id === self.id);
-      if (listed !== undefined && listed.incarnation === local.incarnation) {
+      const sameVolume = listed !== undefined && (listed.incarnation === local.incarnation || (!startedEmpty && listed.incarnation === ''));
+      if (sameVolume) {
         log.info({ voter: listed.voter, via: answer.pod }, 'this pod is a member of the cluster');
         return;
       }

@@ -120,7 +120,7 @@ export async function runKubernetesMode(options: KubernetesOptions, base: Replic
         log.warn({ err: (err as Error).message }, 'could not check the cluster-id ConfigMap; continuing'),
       );
       const stopping = new AbortController();
-      const admitted = requestAdmission(ctx, replica, stopping.signal).catch((err: unknown) =>
+      const admitted = requestAdmission(ctx, replica, outcome.decision.kind !== 'restart', stopping.signal).catch((err: unknown) =>
         log.error({ err: (err as Error).message }, 'asking for admission failed'),
       );
       const reconciler = new Reconciler({ replica, statefulSet: watch, statefulSetName: statefulSet, logger: log.child({ step: 'reconcile' }) });

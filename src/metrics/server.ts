@@ -1,4 +1,5 @@
-// The metrics HTTP endpoint: GET /metrics (Prometheus text format) and GET /healthz, on a port of
+// The metrics HTTP endpoint: GET /metrics (Prometheus text format), GET /healthz, and the HTTP
+// probes GET /livez and /readyz (for kubelets that cannot speak gRPC health over TLS), on a port of
 // its own so scraping never competes with the gRPC API and can be exposed separately.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,6 +8,14 @@ import type { AddressInfo } from 'node:net';
 export interface MetricsText {
   text(): Promise<string>;
   readonly contentType: string;
+}
+
+/** The probes' answers; without them /livez and /readyz always say ok. */
+export interface ProbeChecks {
+  /** The process is healthy (the gRPC `liveness` service). */
+  live(): boolean;
+  /** Caught up with the leader and serving (the gRPC "" service). */
+  ready(): boolean;
 }
 
 export interface MetricsServer {
@@ -32,9 +41,9 @@ export function parseListenAddress(address: string): { host: string; port: numbe
 }
 
 /** Listens on `address` (`host:port`; port 0 picks a free one) and resolves once listening. */
-export async function startMetricsServer(address: string, metrics: MetricsText): Promise<MetricsServer> {
+export async function startMetricsServer(address: string, metrics: MetricsText, probes?: ProbeChecks): Promise<MetricsServer> {
   const { host, port } = parseListenAddress(address);
-  const server = createServer((req, res) => void handle(req, res, metrics));
+  const server = createServer((req, res) => void handle(req, res, metrics, probes));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -53,14 +62,19 @@ export async function startMetricsServer(address: string, metrics: MetricsText):
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, metrics: MetricsText): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (path !== '/metrics' && path !== '/healthz') return reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics\n');
+const probePaths = new Set(['/healthz', '/livez', '/readyz']);
+
+async function handle(req: IncomingMessage, res: ServerResponse, metrics: MetricsText, probes: ProbeChecks | undefined): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  if (path !== '/metrics' && !probePaths.has(path)) return reply(res, 404, 'text/plain; charset=utf-8', 'not found: try /metrics\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
-  if (path === '/healthz') return reply(res, 200, 'text/plain; charset=utf-8', 'ok\n', req.method === 'HEAD');
+  if (probePaths.has(path)) {
+    const ok = path === '/readyz' ? (probes?.ready() ?? true) : path === '/livez' ? (probes?.live() ?? true) : true;
+    return reply(res, ok ? 200 : 503, 'text/plain; charset=utf-8', ok ? 'ok\n' : 'not ok\n', req.method === 'HEAD');
+  }
   try {
     const body = await metrics.text();
     reply(res, 200, metrics.contentType, body, req.method === 'HEAD');

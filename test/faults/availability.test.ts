@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { longestAckGap } from '../../src/chaos/workload-records.js';
 import type { GetStatusResponse, TransferLeadershipResponse } from '../../src/gen/chat/v1/chat.js';
-import { aFollower, ELECTION_TIMEOUT_MS, figure, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { afterScenario, aFollower, ELECTION_TIMEOUT_MS, figure, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 describe('availability faults on a five-replica cluster under load', function () {
   this.timeout(180_000);
@@ -15,9 +15,7 @@ describe('availability faults on a five-replica cluster under load', function ()
     await restoreAll(cluster);
   });
   afterEach(async () => {
-    // A frozen replica would hold up every later check: thaw everything before moving on.
-    for (const n of cluster.running()) n.process?.kill('SIGCONT');
-    await restoreAll(cluster);
+    await afterScenario(cluster);
   });
 
   it('lets a replica frozen longer than an election timeout rejoin without disturbing the leader (PreVote, CheckQuorum)', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
-import { aFollower, figure, logText, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { afterScenario, aFollower, figure, logText, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
 
 /** The log lines at level fatal (pino level 60) written after byte `fromByte` of a replica's log. */
@@ -45,7 +45,7 @@ describe('disk trouble on one of five replicas under load', function () {
       disk.cleanUp();
       disk = undefined;
     }
-    await restoreAll(cluster);
+    await afterScenario(cluster);
   });
 
   /** Stops `victim` and moves its data onto a tmpfs; `use` runs the fault; then it comes back home. */

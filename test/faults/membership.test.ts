@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { TestCluster, call, waitFor } from '../support/cluster.js';
 import { firstAckAfter, longestAckGap } from '../../src/chaos/workload-records.js';
 import type { RemoveMemberResponse } from '../../src/gen/chat/v1/chat.js';
-import { aFollower, figure, logText, markRemoved, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
+import { afterScenario, aFollower, figure, logText, markRemoved, memberIds, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 
 describe('membership changes on a five-replica cluster under load', function () {
   this.timeout(180_000);
@@ -18,7 +18,7 @@ describe('membership changes on a five-replica cluster under load', function () 
     await restoreAll(cluster);
   });
   afterEach(async () => {
-    await restoreAll(cluster);
+    await afterScenario(cluster);
   });
 
   it('adds a replica that catches up through a snapshot and votes, then removes one, serving throughout', async () => {

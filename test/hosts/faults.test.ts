@@ -22,6 +22,8 @@ import {
 /** Elections take ~0.5–1 s (10 ticks of 50 ms, randomized); bounds leave room for two busy cores. */
 const ELECTION_BOUND_MS = 15_000;
 const HEAL_BOUND_MS = 30_000;
+/** Five tsx processes compiling at once on two shared cores can take a minute before they serve. */
+const STARTUP_BOUND_MS = 120_000;
 
 describe('replicas on separate hosts (network namespaces)', function () {
   this.timeout(90_000);
@@ -29,9 +31,9 @@ describe('replicas on separate hosts (network namespaces)', function () {
   let token = '';
 
   before(async function () {
-    this.timeout(60_000);
+    this.timeout(STARTUP_BOUND_MS + 30_000);
     assertHostTestsCanRun();
-    fixture = await startHostCluster();
+    fixture = await startHostCluster(STARTUP_BOUND_MS);
     const client = new RaftchatClient({ servers: fixture.cluster.clientAddresses, deadlineMs: 15_000 });
     try {
       await client.register({ username: 'probe', password: 'probe-password' });

@@ -36,7 +36,7 @@ export interface HostFixture {
   close(): Promise<void>;
 }
 
-export async function startHostCluster(): Promise<HostFixture> {
+export async function startHostCluster(startupTimeoutMs: number): Promise<HostFixture> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'raftchat-hosts-'));
   const cluster = HostCluster.create({
     prefix: HOST_TEST_PREFIX,
@@ -65,7 +65,7 @@ export async function startHostCluster(): Promise<HostFixture> {
   };
   try {
     await cluster.start();
-    await waitForLeader(fixture, allReplicas(), 30_000);
+    await waitForLeader(fixture, allReplicas(), startupTimeoutMs);
   } catch (err) {
     await fixture.close();
     throw err;

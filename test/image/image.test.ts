@@ -98,7 +98,9 @@ describe('the container image', function () {
     assert.deepEqual(view.rows.map((r) => [r.id, r.role]), [['n0', 'leader']]);
   });
 
-  it('lets chatctl in the image register, log in, send a message and read it back', async () => {
+  it('lets chatctl in the image register, log in, send a message and read it back', async function () {
+    // Seven `podman exec`s, each starting node: slow on a loaded two-core machine.
+    this.timeout(180_000);
     await waitFor('chatd ready', 45_000, () => checkReady(hostAddress, 1_000));
     const password = { RAFTCHAT_PASSWORD: 'image-test-password' };
     for (const user of ['alice', 'bob']) {

@@ -72,20 +72,14 @@ describe('k8s fake API server with the real client', () => {
   });
 
   it('keeps retrying after the API server fails and reports the StatefulSet once it answers', async () => {
-    const port = new URL(api.url).port;
-    await api.close();
-    watch = new StatefulSetWatch({ kubeConfig: api.kubeConfig(), namespace: 'chat', statefulSet: 'raftchat', logger, maxRetryDelayMs: 200 });
-    await watch.start();
-    assert.equal(watch.replicas(), undefined);
-    api = await FakeApiServer.start();
-    // The client still points at the old port: serve the StatefulSet there instead.
-    assert.notEqual(new URL(api.url).port, port);
-    await watch.stop();
-    watch = new StatefulSetWatch({ kubeConfig: api.kubeConfig(), namespace: 'chat', statefulSet: 'raftchat', logger, maxRetryDelayMs: 200 });
-    await watch.start();
-    assert.equal(watch.replicas(), undefined, 'no StatefulSet yet');
-    api.create('statefulsets', 'chat', { metadata: { name: 'raftchat' }, spec: { replicas: 1 } });
-    await waitUntil(() => watch!.replicas() === 1, 5_000, 'the watch saw the StatefulSet created');
+    api.failNextRequests(3);
+    const w = await startWatch();
+    assert.equal(w.replicas(), undefined, 'the first list failed');
+    await waitUntil(() => w.replicas() === 3, 10_000, 'a retried list found spec.replicas=3');
+    const lists = api.requests.filter((r) => r.includes('/statefulsets?') && !r.includes('watch=true')).length;
+    assert.ok(lists >= 4, `listed ${lists} times`);
+    api.scale('chat', 'raftchat', 6);
+    await waitUntil(() => w.replicas() === 6, 5_000, 'the watch works after the failures');
   });
 
   it('answers errors with Status objects the client turns into ApiException codes', async () => {

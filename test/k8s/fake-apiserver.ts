@@ -52,6 +52,7 @@ export class FakeApiServer {
   /** Watches may resume from any resourceVersion above this one; older gets 410 Expired. */
   private compactedThrough = 0;
   private readonly watches = new Set<ServerResponse>();
+  private failuresLeft = 0;
 
   private constructor(
     private readonly server: Server,
@@ -143,6 +144,11 @@ export class FakeApiServer {
     this.replace('statefulsets', namespace, name, { ...sts, spec: { ...sts.spec, replicas } });
   }
 
+  /** The next `count` requests fail with 500 InternalError (an API server restarting, say). */
+  failNextRequests(count: number): void {
+    this.failuresLeft = count;
+  }
+
   /** Ends every open watch, as an API server does at its request timeout; clients re-watch. */
   closeWatches(): void {
     for (const res of this.watches) res.end();
@@ -184,6 +190,10 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', this.url);
     this.requests.push(`${req.method} ${url.pathname}${url.search}`);
     this.events.emit('request', req.method ?? '', `${url.pathname}${url.search}`);
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      return send(res, status(500, 'InternalError', 'Internal error occurred: the fake API server was told to fail this request'));
+    }
     const route = parsePath(url.pathname);
     if (route === undefined) return send(res, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
     const { resource, namespace, name, subresource } = route;

@@ -112,6 +112,11 @@ export class Kubelet {
     return this.running.get(ordinal)?.process.pid;
   }
 
+  /** How many times this ordinal's process was started. */
+  generation(ordinal: number): number {
+    return this.generations.get(ordinal) ?? 0;
+  }
+
   logFile(ordinal: number, generation = this.generations.get(ordinal) ?? 1): string {
     return join(this.rootDir, 'logs', `${this.podName(ordinal)}.${generation}.log`);
   }

@@ -3,7 +3,7 @@
 // whole life of an installation, step by step: each test starts from where the previous one ended.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RaftchatClient } from '../../src/client/index.js';
@@ -14,12 +14,6 @@ import { waitUntil } from './wait.js';
 
 const NS = 'chat';
 const pods = (n: number) => Array.from({ length: n }, (_, i) => `raftchat-${i}`);
-
-/** Until src/cli/chatd.ts carries the Kubernetes wiring, a patched copy stands in for it. */
-function chatdEntry(): string {
-  const wired = readFileSync(new URL('../../src/cli/chatd.ts', import.meta.url), 'utf8').includes('../k8s/index.js');
-  return wired || !existsSync(new URL('./dev-chatd.ts', import.meta.url)) ? 'src/cli/chatd.ts' : 'test/k8s/dev-chatd.ts';
-}
 
 describe('k8s: chatd as a StatefulSet', function () {
   this.timeout(180_000);
@@ -33,7 +27,7 @@ describe('k8s: chatd as a StatefulSet', function () {
   before(async () => {
     rootDir = mkdtempSync(join(tmpdir(), 'raftchat-k8s-'));
     api = await FakeApiServer.start();
-    kubelet = await Kubelet.start({ api, rootDir, namespace: NS, fullname: 'raftchat', maxPods: 6, entry: chatdEntry() });
+    kubelet = await Kubelet.start({ api, rootDir, namespace: NS, fullname: 'raftchat', maxPods: 6 });
     client = new RaftchatClient({ servers: [0, 1, 2, 3, 4, 5].map((o) => kubelet.clientAddress(o)), deadlineMs: 20_000 });
   });
 
@@ -114,12 +108,12 @@ describe('k8s: chatd as a StatefulSet', function () {
     assert.equal(after?.clusterId, clusterId);
     const leader = await waitForVoters(kubelet, pods(3), 60_000);
     assert.equal(leader.members.find((m) => m.id === 'raftchat-1')?.incarnation, before.incarnation);
+    const started = logLines(rootDir, 'replica started').filter((l) => l['file'] === `raftchat-1.${kubelet.generation(1)}.log`);
+    assert.equal(started.length, 1);
+    assert.ok((started[0]!['applied'] as number) >= before.appliedIndex, 'it started from the entries its volume held, not from nothing');
+    assert.equal(logLines(rootDir, 'member came back with an empty volume: replacing it').length, 0, 'a restart on its own volume is no replacement');
     await send('hello after a pod restart');
-    const digests = await Promise.all([0, 1, 2].map(async (o) => {
-      await waitUntil(async () => ((await statusOf(kubelet, o))?.appliedIndex ?? 0) >= leader.commitIndex, 30_000, `pod ${o} caught up`);
-      return client.digestOf(kubelet.clientAddress(o));
-    }));
-    assert.ok(digests[1]!.messages >= sent.length - 1, 'the restarted pod kept its messages');
+    await waitUntil(async () => (await client.digestOf(kubelet.clientAddress(1))).messages === sent.length, 30_000, 'the restarted pod has every message');
   });
 
   it('replaces a pod that comes back on an EMPTY volume: removed, re-added as a learner with a new incarnation, then promoted', async () => {
@@ -155,6 +149,32 @@ describe('k8s: chatd as a StatefulSet', function () {
     assert.equal(leader.clusterId, clusterId, 'the same cluster, not a new one');
     assert.deepEqual(membershipOf(leader).voters, pods(3));
     assert.deepEqual((await bobsMessages()).sort(), [...sent].sort());
+    const replaced = logLines(rootDir, 'member came back with an empty volume: replacing it').map((l) => l['member']);
+    assert.deepEqual(replaced, ['raftchat-2'], 'pods restarting on their own volumes were not replaced');
     await send('hello after reinstall');
+  });
+
+  it('scales 3 → 1 with the leader among the leaving pods, then back to 3 on the kept volumes', async () => {
+    const admin = new RaftchatClient({ servers: [kubelet.clientAddress(0)], adminToken: kubelet.adminToken, deadlineMs: 10_000 });
+    try {
+      await admin.transferLeadership({ toId: 'raftchat-2' });
+    } finally {
+      admin.close();
+    }
+    await waitUntil(async () => (await leaderStatus(kubelet))?.nodeId === 'raftchat-2', 20_000, 'raftchat-2 leads');
+    api.scale(NS, 'raftchat', 1);
+    await waitForVoters(kubelet, pods(1), 90_000);
+    assert.deepEqual(kubelet.runningOrdinals(), [0]);
+    await send('hello with one');
+    const admissions = (pod: string) =>
+      logLines(rootDir, 'admitted as a learner; the leader promotes it to voter once it has caught up').filter((l) => l['nodeId'] === pod).length;
+    const before = [admissions('raftchat-1'), admissions('raftchat-2')];
+    const left = logLines(rootDir, 'removed from the cluster').concat(logLines(rootDir, 'already removed by the leader')).map((l) => l['nodeId']);
+    assert.ok(left.includes('raftchat-1') && left.includes('raftchat-2'), `pods leaving asked for their removal (${left.join(', ')})`);
+    api.scale(NS, 'raftchat', 3);
+    await waitForVoters(kubelet, pods(3), 90_000);
+    assert.deepEqual([admissions('raftchat-1'), admissions('raftchat-2')], before.map((n) => n + 1), 'pods back on their kept volumes were admitted again');
+    assert.deepEqual((await bobsMessages()).sort(), [...sent].sort());
+    await send('hello with three again');
   });
 });

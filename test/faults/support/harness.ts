@@ -24,7 +24,9 @@ export function sharedCluster(): Promise<TestCluster> {
   return shared;
 }
 
-// A root hook: runs once after every fault file, whichever of them started the cluster.
+const runningWorkloads = new Set<Workload>();
+
+// Runs once after every fault file, whichever of them started the cluster.
 after(async () => {
   const cluster = await shared?.catch(() => undefined);
   await cluster?.stop();
@@ -62,8 +64,21 @@ export function endpointsOf(cluster: TestCluster, ids?: readonly string[]): Repl
 export async function startWorkload(cluster: TestCluster, options: Partial<WorkloadOptions> = {}): Promise<Workload> {
   const servers = memberIds(cluster).map((id) => cluster.node(id).clientAddress);
   const workload = new Workload({ servers, ...options });
+  runningWorkloads.add(workload);
   await workload.start();
   return workload;
+}
+
+/**
+ * After each scenario, pass or fail: stop a workload a failed scenario left sending (it would keep
+ * the next one's cluster from settling), thaw frozen replicas, restart stopped members.
+ */
+export async function afterScenario(cluster: TestCluster): Promise<void> {
+  const leftovers = [...runningWorkloads];
+  runningWorkloads.clear();
+  await Promise.all(leftovers.map((w) => w.stop()));
+  for (const n of cluster.running()) n.process?.kill('SIGCONT');
+  await restoreAll(cluster);
 }
 
 /** Restarts every current member that is not running and waits for them all to converge. */
@@ -79,6 +94,7 @@ export async function restoreAll(cluster: TestCluster): Promise<void> {
  * fails the test with the printable report when anything is lost, duplicated or divergent.
  */
 export async function stopAndCheck(cluster: TestCluster, workload: Workload, ids?: readonly string[]): Promise<{ result: WorkloadResult; report: CheckReport }> {
+  runningWorkloads.delete(workload);
   const result = await workload.stop();
   const report = await verifyWorkload(result, endpointsOf(cluster, ids), { convergeTimeoutMs: 60_000 });
   figure(formatReport(report).split('\n').join('\n        '));
