@@ -99,7 +99,10 @@ export function longestAckGap(sends: readonly SendRecord[], fromMs: number, toMs
   return best;
 }
 
-/** The first acknowledgement that arrived at or after `sinceMs`, if any. */
+/**
+ * The first acknowledgement of a send that began at or after `sinceMs` — a write issued after a
+ * fault, so a reply already on its way from a replica that was then killed does not count.
+ */
 export function firstAckAfter(sends: readonly SendRecord[], sinceMs: number): SendRecord | undefined {
-  return acknowledgedByTime(sends).find((s) => s.endedAtMs >= sinceMs);
+  return acknowledgedByTime(sends).find((s) => s.startedAtMs >= sinceMs);
 }

@@ -95,13 +95,13 @@ export async function prepareBootstrap(ctx: KubernetesContext, base: ReplicaConf
           return { decision: { kind: 'create-cluster' }, config: { ...base, bootstrap: 'single', clusterId: decision.clusterId, joinAddress: '', joinMembers: [] } };
         }
         const replicas = await ctx.statefulSet.waitForReplicas(signal);
-        const answer = await askPeers(ctx, decision.clusterId, { replicas, timeoutMs: 3_000, requireLeader: false });
+        const answer = await askPeers(ctx, decision.clusterId, { replicas, timeoutMs: 3_000 });
         if (answer === undefined) {
           if (Date.now() - lastProgressLogMs >= PROGRESS_LOG_INTERVAL_MS) {
             lastProgressLogMs = Date.now();
             log.warn(
               { clusterId: decision.clusterId, configMap: ctx.configMapName, replicas },
-              `empty volume, joining cluster ${decision.clusterId}, but no peer of it answers yet; retrying. ` +
+              `empty volume, joining cluster ${decision.clusterId}, but no peer that knows its leader answers yet; retrying. ` +
                 `If every volume was deleted on purpose, delete ConfigMap ${ctx.configMapName} so ${ctx.identity.statefulSet}-0 starts a new cluster`,
             );
           }

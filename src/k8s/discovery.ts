@@ -22,13 +22,15 @@ export function peerPods(ctx: KubernetesContext, replicas: number): string[] {
 }
 
 /**
- * Asks every peer at once for its status; resolves with the first that belongs to `clusterId`
- * (and, with `requireLeader`, knows a leader), or undefined when none does within `timeoutMs`.
+ * Asks every peer at once for its status; resolves with the first that belongs to `clusterId`,
+ * knows a leader and lists members, or undefined when none does within `timeoutMs`. A peer that
+ * has not been admitted yet answers with no members: learning from it would leave a joining pod
+ * without the leader's address, unable to answer the leader.
  */
 export async function askPeers(
   ctx: KubernetesContext,
   clusterId: string,
-  options: { replicas: number; timeoutMs: number; requireLeader: boolean },
+  options: { replicas: number; timeoutMs: number },
 ): Promise<PeerAnswer | undefined> {
   const deadlineMs = Date.now() + options.timeoutMs;
   const asks = peerPods(ctx, options.replicas).map(async (pod): Promise<PeerAnswer> => {
@@ -41,7 +43,7 @@ export async function askPeers(
       );
       throw new Error('other cluster');
     }
-    if (options.requireLeader && status.leaderId === '') throw new Error('no leader known');
+    if (status.leaderId === '' || !status.members.some((m) => m.id === status.leaderId)) throw new Error('no leader known');
     return { pod, address, status };
   });
   if (asks.length === 0) return undefined;

@@ -23,7 +23,7 @@ export async function requestAdmission(ctx: KubernetesContext, replica: ReplicaA
     const local = replica.status();
     if (local.role === 'leader') return;
     const replicas = ctx.statefulSet.replicas() ?? ctx.ordinal + 1;
-    const answer = await askPeers(ctx, local.clusterId, { replicas, timeoutMs: 3_000, requireLeader: true });
+    const answer = await askPeers(ctx, local.clusterId, { replicas, timeoutMs: 3_000 });
     const quiet = attempt % 10 !== 1;
     if (answer === undefined) {
       if (!quiet) log.info({ attempt }, 'no peer knows a leader yet; asking again (the cluster may be electing one)');

@@ -11,7 +11,7 @@ import { removeMember } from './peers.js';
 const RETRY_DELAY_MS = 200;
 
 export async function leaveIfScaledAway(ctx: KubernetesContext, replica: ReplicaApi, timeoutMs: number): Promise<void> {
-  const replicas = ctx.statefulSet.replicas();
+  const replicas = await ctx.statefulSet.refresh(2_000);
   if (replicas === undefined || replicas === 0 || ctx.ordinal < replicas) return; // a restart, not a scale-down
   if (!replica.status().members.some((m) => m.id === ctx.podName)) return;
   const log = ctx.logger.child({ step: 'leave' });

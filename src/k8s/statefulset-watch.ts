@@ -2,7 +2,7 @@
 // from @kubernetes/client-node: resourceVersion resumes, 410 Gone relists), restarting after errors.
 
 import { EventEmitter } from 'node:events';
-import { AppsV1Api, KubeConfig, ListWatch, Watch, type V1StatefulSet } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, KubeConfig, ListWatch, Watch, type V1StatefulSet } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 
 export interface StatefulSetWatchEvents {
@@ -22,6 +22,7 @@ export interface StatefulSetWatchOptions {
 export class StatefulSetWatch {
   readonly events = new EventEmitter<StatefulSetWatchEvents>();
   private readonly informer: ListWatch<V1StatefulSet>;
+  private readonly api: AppsV1Api;
   private readonly log: Logger;
   private current: number | undefined;
   private seen = false;
@@ -32,6 +33,7 @@ export class StatefulSetWatch {
   constructor(private readonly options: StatefulSetWatchOptions) {
     this.log = options.logger;
     const api = options.kubeConfig.makeApiClient(AppsV1Api);
+    this.api = api;
     const fieldSelector = `metadata.name=${options.statefulSet}`;
     const path = `/apis/apps/v1/namespaces/${options.namespace}/statefulsets`;
     // makeInformer takes no field selector; ListWatch is the same informer with one.
@@ -52,6 +54,26 @@ export class StatefulSetWatch {
 
   /** spec.replicas as last seen; undefined until the first list, or after the StatefulSet was deleted. */
   replicas(): number | undefined {
+    return this.current;
+  }
+
+  /**
+   * Reads the StatefulSet now, bypassing the watch: a pod told to stop may be told before its watch
+   * delivers the scale-down that caused it. Falls back to the last seen value on any error.
+   */
+  async refresh(timeoutMs: number): Promise<number | undefined> {
+    try {
+      const read = this.api.readNamespacedStatefulSet({ name: this.options.statefulSet, namespace: this.options.namespace });
+      const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeoutMs).unref());
+      const sts = await Promise.race([read, timeout]);
+      if (sts !== undefined) this.observe(sts);
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) {
+        this.observe(undefined);
+        return undefined;
+      }
+      this.log.debug({ err: (err as Error).message }, 'reading the StatefulSet failed; using the last value seen');
+    }
     return this.current;
   }
 

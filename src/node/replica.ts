@@ -201,7 +201,8 @@ export class Replica implements ReplicaApi {
       heartbeatTicks: this.config.heartbeatTicks,
       maxBytesPerMessage: this.config.maxBytesPerMessage,
       maxInflightMessages: this.config.maxInflightMessages,
-      maxCommittedBytesPerReady: 8 << 20,
+      // Small enough that heartbeats never wait long behind one apply (a big one starves CheckQuorum).
+      maxCommittedBytesPerReady: 1 << 20,
       preVote: true,
       checkQuorum: true,
       random: mulberry32(randomInt(2 ** 32)),
@@ -226,8 +227,19 @@ export class Replica implements ReplicaApi {
         const out = this.snapshotsOut.get(peer);
         this.snapshotsOut.delete(peer);
         if (ok && out !== undefined) this.metrics?.snapshotSent(out.bytes(), (Date.now() - out.startedAt) / 1000);
-        this.raft.reportSnapshot(peer, ok);
-        this.schedule();
+        if (ok) {
+          this.raft.reportSnapshot(peer, true);
+          this.schedule();
+          return;
+        }
+        // Back off before raft retries: the follower stays paused in snapshot state meanwhile, so a
+        // follower that refuses (busy installing another, out of disk) is not hammered.
+        this.log.warn({ peer, retryInMs: this.electionTimeoutMs() }, 'snapshot transfer failed; retrying after a pause');
+        setTimeout(() => {
+          if (this.stopping || this.fatalError !== undefined) return;
+          this.raft.reportSnapshot(peer, false);
+          this.schedule();
+        }, this.electionTimeoutMs()).unref();
       },
     });
     this.transport.setPeers(peerAddresses(this.members, this.nodeId));

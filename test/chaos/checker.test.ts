@@ -2,7 +2,7 @@
 // one lost message, one duplicate, one digest mismatch, one subscriber gap — is flagged on its own.
 import assert from 'node:assert/strict';
 import { checkObservations, formatReport, type ObservedMessage, type Observations, type ReplicaObservation } from '../../src/chaos/checker.js';
-import { longestAckGap, type SendRecord, type SubscriberRecord } from '../../src/chaos/workload-records.js';
+import { firstAckAfter, longestAckGap, type SendRecord, type SubscriberRecord } from '../../src/chaos/workload-records.js';
 
 function send(requestId: string, recipient: string, outcome: SendRecord['outcome'], id?: number, endedAtMs = 0): SendRecord {
   return { requestId, sender: 'alice', recipient, firstServer: 'r0', startedAtMs: endedAtMs, endedAtMs, outcome, ...(id === undefined ? {} : { id }) };
@@ -147,10 +147,16 @@ describe('the chaos checker', () => {
   });
 });
 
-describe('the longest stretch without an acknowledged write', () => {
-  it('is measured between acknowledgements and from the window edges', () => {
+describe('the workload timing figures', () => {
+  it('measure the longest stretch without an acknowledgement between acknowledgements and from the window edges', () => {
     const sends = [send('a', 'bob', 'acknowledged', 1, 100), send('b', 'bob', 'acknowledged', 2, 150), send('c', 'bob', 'uncertain', undefined, 900), send('d', 'bob', 'acknowledged', 3, 700)];
     assert.deepEqual(longestAckGap(sends, 0, 1000), { fromMs: 150, toMs: 700, gapMs: 550 });
     assert.deepEqual(longestAckGap(sends, 650, 2000), { fromMs: 700, toMs: 2000, gapMs: 1300 });
+  });
+
+  it('count as the first write after a fault only one issued after it', () => {
+    const inFlight = { ...send('a', 'bob', 'acknowledged', 1, 1_010), startedAtMs: 990 };
+    const issuedAfter = { ...send('b', 'bob', 'acknowledged', 2, 1_500), startedAtMs: 1_020 };
+    assert.equal(firstAckAfter([inFlight, issuedAfter], 1_000)?.requestId, 'b');
   });
 });

@@ -119,7 +119,7 @@ describe('chatctl cluster commands', () => {
     const run = await runCli(['members', 'add', 'n5', '127.0.0.1:50156', '127.0.0.1:50056', '--learner'], env);
     assert.equal(run.code, 0, run.stderr.join('\n'));
     assert.deepEqual(seen, {
-      request: { id: 'n5', peerAddress: '127.0.0.1:50156', clientAddress: '127.0.0.1:50056', asLearner: true },
+      request: { id: 'n5', peerAddress: '127.0.0.1:50156', clientAddress: '127.0.0.1:50056', asLearner: true, incarnation: '' },
       authorization: 'Bearer admin-secret',
     });
     assert.match(run.stdout[1] ?? '', /^n5\s+yes\s+peer-n5\s+127\.0\.0\.1:50056$/);

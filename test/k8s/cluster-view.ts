@@ -37,7 +37,7 @@ export function membershipOf(status: GetStatusResponse): Membership {
   };
 }
 
-/** Waits until the leader reports exactly these voters and no learners, every pod agreeing on the leader. */
+/** Waits until the leader reports exactly these voters and no learners, every pod agreeing on the leader and the voters. */
 export async function waitForVoters(kubelet: Kubelet, voters: string[], timeoutMs: number): Promise<GetStatusResponse> {
   let last: GetStatusResponse | undefined;
   await waitUntil(
@@ -49,6 +49,8 @@ export async function waitForVoters(kubelet: Kubelet, voters: string[], timeoutM
       for (const ordinal of kubelet.runningOrdinals()) {
         const s = await statusOf(kubelet, ordinal);
         if (s === undefined || s.leaderId !== last.nodeId || s.clusterId !== last.clusterId) return false;
+        // Each pod's own table agrees: a pod stuck without the log would still list what it had.
+        if (membershipOf(s).voters.join() !== m.voters.join()) return false;
       }
       return true;
     },

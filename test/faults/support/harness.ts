@@ -98,7 +98,7 @@ export async function stopAndCheck(cluster: TestCluster, workload: Workload, ids
   const result = await workload.stop();
   const report = await verifyWorkload(result, endpointsOf(cluster, ids), { convergeTimeoutMs: 60_000 });
   figure(formatReport(report).split('\n').join('\n        '));
-  assert.ok(report.ok, `the checker found violations (replica logs in ${cluster.root}):\n${formatReport(report)}`);
+  assert.ok(report.ok, `the checker found violations (replica logs in ${cluster.root}; RAFTCHAT_KEEP_TEST_DATA=1 keeps them):\n${formatReport(report)}`);
   return { result, report };
 }
 
