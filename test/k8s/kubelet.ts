@@ -47,6 +47,8 @@ export class Kubelet {
   private readonly terminating = new Map<number, Promise<void>>();
   private readonly wipeOnRestart = new Set<number>();
   private readonly generations = new Map<number, number>();
+  /** SIGKILL models a node that vanished: the pod gets no chance to shut down. */
+  terminationSignal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM';
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly onChange = () => this.reconcileSoon();
@@ -198,7 +200,7 @@ export class Kubelet {
     if (pod === undefined) return this.terminating.get(ordinal) ?? Promise.resolve();
     this.running.delete(ordinal);
     const done = (async () => {
-      pod.process.kill('SIGTERM');
+      pod.process.kill(this.terminationSignal);
       const kill = setTimeout(() => pod.process.kill('SIGKILL'), 30_000);
       await pod.exited;
       clearTimeout(kill);

@@ -177,4 +177,21 @@ describe('k8s: chatd as a StatefulSet', function () {
     assert.deepEqual((await bobsMessages()).sort(), [...sent].sort());
     await send('hello with three again');
   });
+
+  it('removes a pod scaled away without a graceful stop through the leader\'s reconciler', async () => {
+    api.scale(NS, 'raftchat', 4);
+    await waitForVoters(kubelet, pods(4), 90_000);
+    const removals = () => logLines(rootDir, 'member removed (its PersistentVolumeClaim is kept; delete it to free the disk)').filter((l) => l['member'] === 'raftchat-3').length;
+    const before = removals();
+    kubelet.terminationSignal = 'SIGKILL';
+    try {
+      api.scale(NS, 'raftchat', 3);
+      await waitForVoters(kubelet, pods(3), 90_000);
+    } finally {
+      kubelet.terminationSignal = 'SIGTERM';
+    }
+    assert.equal(removals(), before + 1, 'the leader removed raftchat-3 itself');
+    await send('hello after a hard scale-down');
+    assert.deepEqual((await bobsMessages()).sort(), [...sent].sort());
+  });
 });
