@@ -59,6 +59,9 @@ interface StagedSnapshot {
   steppedAtReady: number;
 }
 
+/** A synced log write slower than this is logged: commits wait for it. */
+const SLOW_FSYNC_MS = 100;
+
 /** Entries within this many of the leader's commit index count as caught up (learner promotion). */
 const PROMOTION_MAX_LAG_ENTRIES = 100;
 
@@ -297,8 +300,14 @@ export class Replica implements ReplicaApi {
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       // §5.1: the vote, the term and the entries are durable before any message says so.
       const startedAt = performance.now();
-      await this.store.persist({ hardState: rd.hardState, entries: rd.entries }, { sync: rd.mustSync });
+      const written = await this.store.persist({ hardState: rd.hardState, entries: rd.entries }, { sync: rd.mustSync });
       if (rd.entries.length > 0) this.metrics?.observeAppendToDurableSeconds((performance.now() - startedAt) / 1000);
+      if (written.synced && written.durationMs >= SLOW_FSYNC_MS) {
+        this.log.warn(
+          { durationMs: Math.round(written.durationMs), entries: written.entryCount, bytes: written.bytes },
+          'slow disk: a synced log write took longer than 100 ms; every commit waits for it — check the volume\'s latency (raftchat_storage_fsync_duration_seconds)',
+        );
+      }
       if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
       if (rd.hardState !== undefined) this.raftStorage.setHardState(rd.hardState);
     }

@@ -54,9 +54,43 @@ export async function status(ctx: CommandContext): Promise<void> {
   if (reports.every((r) => r.status === undefined)) throw new CommandFailedError('no server answered GetStatus');
 }
 
+/** Redraws the status table every interval until interrupted (Ctrl+C), like top. */
+async function watchStatus(ctx: CommandContext, intervalMs: number): Promise<void> {
+  const clear = process.stdout.isTTY === true && !ctx.config.json;
+  while (ctx.signal?.aborted !== true) {
+    if (clear) ctx.out.stdout('\x1b[2J\x1b[H' + `every ${intervalMs} ms — ${new Date().toISOString()} — Ctrl+C to stop`);
+    try {
+      await status(ctx);
+    } catch (error) {
+      // Keep watching through an outage: that is when the table matters most.
+      ctx.out.stderr(formatError(error));
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, intervalMs);
+      ctx.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve();
+      }, { once: true });
+    });
+  }
+}
+
+function parseInterval(text: string): number {
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 100) throw new CommandFailedError(`--watch takes milliseconds (at least 100), got "${text}"`);
+  return ms;
+}
+
 export const registerStatusCommand: CommandRegistrar = (program, run) => {
   program
     .command('status')
     .description('every member: role, term, commit/applied, match/lag, reachability, address')
-    .action(() => run(status));
+    .option('-w, --watch [ms]', 'refresh the table every ms milliseconds (default 1000) until Ctrl+C')
+    .action((options: { watch?: string | boolean }) =>
+      run((ctx) => (options.watch === undefined || options.watch === false ? status(ctx) : watchStatus(ctx, options.watch === true ? 1000 : parseInterval(options.watch)))),
+    );
+  program
+    .command('top')
+    .description('status, refreshed every second until Ctrl+C')
+    .action(() => run((ctx) => watchStatus(ctx, 1000)));
 };
