@@ -33,6 +33,11 @@ interface ServeFlags extends KubernetesOptions {
   secretFile?: string;
   adminToken?: string;
   logLevel: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  tlsCaFile: string;
+  tlsClient: 'true' | 'false';
+  tlsPeer: 'true' | 'false';
   tickMs: string;
   electionTicks: string;
   snapshotEntries: string;
@@ -57,6 +62,11 @@ registerKubernetesOptions(program.command('serve'))
   .addOption(new Option('--secret <text>', 'cluster secret (prefer --secret-file)').env('RAFTCHAT_SECRET'))
   .addOption(new Option('--secret-file <path>', 'file holding the cluster secret').env('RAFTCHAT_SECRET_FILE'))
   .addOption(new Option('--admin-token <text>', 'credential required for membership calls').env('RAFTCHAT_ADMIN_TOKEN'))
+  .addOption(new Option('--tls-cert-file <path>', 'PEM certificate of this replica (SAN: its advertised names)').env('RAFTCHAT_TLS_CERT_FILE').default(''))
+  .addOption(new Option('--tls-key-file <path>', 'PEM private key of the certificate').env('RAFTCHAT_TLS_KEY_FILE').default(''))
+  .addOption(new Option('--tls-ca-file <path>', 'PEM CA that signed every member\'s certificate').env('RAFTCHAT_TLS_CA_FILE').default(''))
+  .addOption(new Option('--tls-client <bool>', 'TLS on the client port').choices(['true', 'false']).env('RAFTCHAT_TLS_CLIENT').default('false'))
+  .addOption(new Option('--tls-peer <bool>', 'mutual TLS on the peer port').choices(['true', 'false']).env('RAFTCHAT_TLS_PEER').default('false'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('RAFTCHAT_LOG_LEVEL').default('info'))
   .addOption(new Option('--tick-ms <ms>', 'Raft tick interval').env('RAFTCHAT_TICK_MS').default(String(replicaDefaults.tickIntervalMs)))
   .addOption(new Option('--election-ticks <n>', 'ticks before a follower campaigns').env('RAFTCHAT_ELECTION_TICKS').default(String(replicaDefaults.electionTicks)))
@@ -95,6 +105,13 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
     joinMembers: [],
     clusterSecret: secret,
     adminToken: flags.adminToken ?? readAdminTokenFile(flags.adminTokenFile) ?? '',
+    tls: {
+      certFile: flags.tlsCertFile,
+      keyFile: flags.tlsKeyFile,
+      caFile: flags.tlsCaFile,
+      client: flags.tlsClient === 'true',
+      peer: flags.tlsPeer === 'true',
+    },
     tickIntervalMs: positiveInt(flags.tickMs, '--tick-ms'),
     electionTicks: positiveInt(flags.electionTicks, '--election-ticks'),
     snapshotEveryEntries: positiveInt(flags.snapshotEntries, '--snapshot-entries'),
@@ -103,7 +120,7 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
   if (bootstrap === 'join' && config.joinAddress !== '') {
     const status = await askStatus(config.joinAddress, log);
     config.clusterId ||= status.clusterId;
-    config.joinMembers = status.members.map((m) => ({ id: m.id, peerAddress: m.peerAddress, clientAddress: m.clientAddress }));
+    config.joinMembers = status.members.map((m) => ({ id: m.id, peerAddress: m.peerAddress, clientAddress: m.clientAddress, incarnation: m.incarnation }));
   }
   return config;
 }

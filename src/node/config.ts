@@ -5,7 +5,11 @@ export interface InitialMember {
   id: string;
   peerAddress: string;
   clientAddress: string;
+  /** Known for members learned from a running cluster (joining). */
+  incarnation?: string;
 }
+
+import type { TlsFiles } from './tls.js';
 
 export interface ReplicaConfig {
   /** This member's name: the pod name on Kubernetes, `n0`.. locally. */
@@ -36,6 +40,8 @@ export interface ReplicaConfig {
   clusterSecret: Uint8Array;
   /** Separate admin credential for membership calls ('' = none required). */
   adminToken: string;
+  /** TLS on the client port and mutual TLS on the peer port (both off by default). */
+  tls: TlsFiles;
 
   tickIntervalMs: number;
   electionTicks: number;

@@ -25,6 +25,7 @@ import type { IncomingSnapshot, PeerServer } from '../transport/index.js';
 import type { ReplicaConfig } from './config.js';
 import type { ReplicaMetrics } from '../metrics/index.js';
 import { ProposalWaiters, ReadBarriers } from './waiters.js';
+import { loadTls } from './tls.js';
 import {
   type MemberTable,
   decodeMemberInfo,
@@ -179,13 +180,13 @@ export class Replica implements ReplicaApi {
       case 'single':
         members = [self];
         voters = [config.id];
-        clusterId = randomUUID();
+        clusterId = config.clusterId || randomUUID();
         break;
       case 'join':
         if (config.clusterId === '') {
           throw new ReplicaError('INVALID_ARGUMENT', 'a joining replica needs the cluster id (--cluster-id, or --join to ask a member)');
         }
-        members = [...config.joinMembers.map((m) => ({ ...m, incarnation: '', learnerOnly: false })), self];
+        members = [...config.joinMembers.map((m) => ({ ...m, incarnation: m.incarnation ?? '', learnerOnly: false })), self];
         voters = [];
         clusterId = config.clusterId;
         break;
@@ -196,6 +197,7 @@ export class Replica implements ReplicaApi {
 
   private async startRaft(): Promise<void> {
     const raftLog = this.log.child({ component: 'raft' });
+    const tls = loadTls(this.config.tls);
     this.raft = new RawNode({
       id: this.nodeId,
       storage: this.raftStorage,
@@ -221,6 +223,7 @@ export class Replica implements ReplicaApi {
       peerSecret: this.config.clusterSecret,
       logger: this.log.child({ component: 'transport' }),
       maxBatchBytes: this.config.maxBytesPerMessage * 4,
+      ...(tls.peerChannel !== undefined ? { credentials: tls.peerChannel } : {}),
       snapshotSource: (msg) => this.snapshotSource(msg),
       onUnreachable: (peer) => {
         this.raft.reportUnreachable(peer);
@@ -250,6 +253,7 @@ export class Replica implements ReplicaApi {
       selfId: this.nodeId,
       maxBatchBytes: this.config.maxBytesPerMessage * 4,
       address: this.config.peerAddress,
+      ...(tls.peerServer !== undefined ? { credentials: tls.peerServer } : {}),
       clusterId: this.clusterId,
       peerSecret: this.config.clusterSecret,
       logger: this.log.child({ component: 'peer-server' }),
@@ -753,7 +757,9 @@ export class Replica implements ReplicaApi {
       const p = s.progress.get(id);
       const info = this.members.get(id);
       if (p === undefined || info === undefined || info.learnerOnly) continue;
-      if (!p.recentActive || p.match + PROMOTION_MAX_LAG_ENTRIES < s.hardState.commit) continue;
+      // Only a learner that is really replicating: match 0 early in a cluster's life is "close" too.
+      if (!p.recentActive || p.state !== 'replicate' || p.match === 0) continue;
+      if (p.match + PROMOTION_MAX_LAG_ENTRIES < s.hardState.commit) continue;
       this.promoting = true;
       try {
         this.log.info({ member: id, match: p.match, commit: s.hardState.commit }, 'promoting caught-up learner to voter');
