@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import * as grpc from '@grpc/grpc-js';
 import { Replica } from '../node/replica.js';
+import { loadTls } from '../node/tls.js';
 import { replicaDefaults, type InitialMember, type ReplicaConfig } from '../node/config.js';
 import { startApiServer } from '../api/index.js';
 import { countAccounts } from '../chat/index.js';
@@ -118,7 +119,7 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
   };
   config.compactionKeepEntries = Math.min(config.compactionKeepEntries, Math.floor(config.snapshotEveryEntries / 2));
   if (bootstrap === 'join' && config.joinAddress !== '') {
-    const status = await askStatus(config.joinAddress, log);
+    const status = await askStatus(config.joinAddress, clientChannel(config), log);
     config.clusterId ||= status.clusterId;
     config.joinMembers = status.members.map((m) => ({ id: m.id, peerAddress: m.peerAddress, clientAddress: m.clientAddress, incarnation: m.incarnation }));
   }
@@ -126,6 +127,7 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
 }
 
 async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): Promise<void> {
+  const tls = loadTls(config.tls);
   const metrics = createMetrics({ nodeId: config.id });
   const replica = await Replica.start(config, log, metrics);
   const api = await startApiServer({
@@ -136,6 +138,7 @@ async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): 
     limits: { maxBodyBytes: config.maxBodyBytes },
     logger: log.child({ component: 'api' }),
     interceptors: [grpcServerMetricsInterceptor(metrics)],
+    ...(tls.clientServer !== undefined ? { credentials: tls.clientServer } : {}),
     observer: metrics.apiObserver,
   });
   metrics.grpc.initialize(ChatServiceService);
@@ -190,7 +193,7 @@ async function requestAdmission(replica: Replica, config: ReplicaConfig, log: Lo
   let target = config.joinAddress;
   for (let attempt = 1; ; attempt++) {
     try {
-      const status = await askStatus(target, log);
+      const status = await askStatus(target, clientChannel(config), log);
       if (status.members.some((m) => m.id === config.id && m.incarnation === replica.incarnation)) return;
       const leader = status.members.find((m) => m.id === status.leaderId);
       if (leader !== undefined && leader.clientAddress !== '') target = leader.clientAddress;
@@ -206,8 +209,13 @@ async function requestAdmission(replica: Replica, config: ReplicaConfig, log: Lo
   }
 }
 
-function askStatus(address: string, log: Logger): Promise<GetStatusResponse> {
-  const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
+/** How this replica dials another member's client port (joining): TLS when the client port uses it. */
+function clientChannel(config: ReplicaConfig): grpc.ChannelCredentials {
+  return loadTls(config.tls).clientChannel ?? grpc.credentials.createInsecure();
+}
+
+function askStatus(address: string, channel: grpc.ChannelCredentials, log: Logger): Promise<GetStatusResponse> {
+  const client = new ClusterServiceClient(address, channel);
   return new Promise<GetStatusResponse>((resolve, reject) => {
     client.getStatus({}, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, res) => {
       client.close();
@@ -220,7 +228,7 @@ function askStatus(address: string, log: Logger): Promise<GetStatusResponse> {
 }
 
 function callAddMember(address: string, config: ReplicaConfig, incarnation: string): Promise<void> {
-  const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
+  const client = new ClusterServiceClient(address, clientChannel(config));
   const md = new grpc.Metadata();
   if (config.adminToken !== '') md.set('authorization', `Bearer ${config.adminToken}`);
   return new Promise<void>((resolve, reject) => {

@@ -21,6 +21,8 @@ export interface CliConfig {
   passwordFromEnv: string | undefined;
   /** RAFTCHAT_ADMIN_TOKEN: sent on membership and leadership calls when set. */
   adminToken: string | undefined;
+  /** RAFTCHAT_TLS_CLIENT=true: talk TLS to the client port, trusting RAFTCHAT_TLS_CA_FILE (else the system roots). */
+  tls: { caFile: string | undefined } | undefined;
 }
 
 /** The global flags as commander hands them over. */
@@ -40,6 +42,7 @@ export function buildCliConfig(flags: GlobalFlags, env: Environment = process.en
     configDir: configDirFrom(env),
     passwordFromEnv: nonEmpty(env['RAFTCHAT_PASSWORD']),
     adminToken: nonEmpty(env['RAFTCHAT_ADMIN_TOKEN']),
+    tls: env['RAFTCHAT_TLS_CLIENT'] === 'true' ? { caFile: nonEmpty(env['RAFTCHAT_TLS_CA_FILE']) } : undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 // What every part of Kubernetes mode shares: this pod's identity, the API handles and the logger.
 
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ClusterConfigMap } from './cluster-configmap.js';
 import type { StatefulSetIdentity } from './identity.js';
@@ -16,6 +17,8 @@ export interface KubernetesContext {
   statefulSet: StatefulSetWatch;
   /** Sent on AddMember/RemoveMember when the cluster requires one ('' = none). */
   adminToken: string;
+  /** For calls to other members' client ports: TLS when the client port uses it. */
+  clientCredentials: ChannelCredentials | undefined;
   logger: Logger;
 }
 

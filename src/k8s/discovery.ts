@@ -35,7 +35,7 @@ export async function askPeers(
   const deadlineMs = Date.now() + options.timeoutMs;
   const asks = peerPods(ctx, options.replicas).map(async (pod): Promise<PeerAnswer> => {
     const address = memberAddresses(ctx.identity, pod).clientAddress;
-    const status = await getStatus(address, { deadlineMs });
+    const status = await getStatus(address, { deadlineMs, ...(ctx.clientCredentials ? { credentials: ctx.clientCredentials } : {}) });
     if (status.clusterId !== clusterId) {
       ctx.logger.warn(
         { pod, theirClusterId: status.clusterId, clusterId },

@@ -37,7 +37,7 @@ export async function requestAdmission(ctx: KubernetesContext, replica: ReplicaA
       const leader = answer.status.members.find((m) => m.id === answer.status.leaderId);
       const target = leader?.clientAddress || answer.address;
       try {
-        await addMember(target, { ...self, incarnation: local.incarnation }, { deadlineMs: Date.now() + 15_000, adminToken: ctx.adminToken });
+        await addMember(target, { ...self, incarnation: local.incarnation }, { deadlineMs: Date.now() + 15_000, adminToken: ctx.adminToken, ...(ctx.clientCredentials ? { credentials: ctx.clientCredentials } : {}) });
         log.info(
           { leader: answer.status.leaderId, replaced: listed !== undefined },
           listed !== undefined

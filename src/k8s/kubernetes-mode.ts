@@ -2,6 +2,7 @@
 // it derives identity and addresses, decides how the volume starts, and after the replica started
 // runs self-admission and the StatefulSet reconciler until the pod stops.
 
+import { loadTls } from '../node/tls.js';
 import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
@@ -93,6 +94,7 @@ export async function runKubernetesMode(options: KubernetesOptions, base: Replic
     configMapName,
     statefulSet: watch,
     adminToken: readAdminTokenFile(options.adminTokenFile) ?? base.adminToken,
+    clientCredentials: loadTls(base.tls).clientChannel,
     logger: log,
   };
   const self = memberAddresses(identity, base.id);

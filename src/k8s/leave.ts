@@ -36,7 +36,7 @@ export async function leaveIfScaledAway(ctx: KubernetesContext, replica: Replica
       }
       const leader = now.members.find((m) => m.id === now.leaderId);
       if (leader !== undefined) {
-        await removeMember(leader.clientAddress, ctx.podName, { deadlineMs, adminToken: ctx.adminToken });
+        await removeMember(leader.clientAddress, ctx.podName, { deadlineMs, adminToken: ctx.adminToken, ...(ctx.clientCredentials ? { credentials: ctx.clientCredentials } : {}) });
         log.info({}, 'removed from the cluster');
         return;
       }

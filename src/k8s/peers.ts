@@ -1,5 +1,5 @@
 // The few ClusterService calls a pod makes to its peers: who is in the cluster (GetStatus), and
-// please add / remove me (AddMember, RemoveMember, sent to the leader). Plain gRPC, one call each.
+// please add / remove me (AddMember, RemoveMember, sent to the leader). One gRPC call each.
 
 import * as grpc from '@grpc/grpc-js';
 import { ClusterServiceClient, type GetStatusResponse } from '../gen/chat/v1/chat.js';
@@ -8,6 +8,8 @@ export interface PeerCallOptions {
   deadlineMs: number;
   /** Membership calls carry the admin token when the cluster requires one. */
   adminToken?: string;
+  /** TLS when the client port uses it; plaintext otherwise. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export function getStatus(address: string, options: PeerCallOptions): Promise<GetStatusResponse> {
@@ -36,7 +38,7 @@ type Start<T> = (
 ) => void;
 
 function call<T>(address: string, options: PeerCallOptions, start: Start<T>): Promise<T> {
-  const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
+  const client = new ClusterServiceClient(address, options.credentials ?? grpc.credentials.createInsecure());
   const metadata = new grpc.Metadata();
   if (options.adminToken !== undefined && options.adminToken !== '') metadata.set('authorization', `Bearer ${options.adminToken}`);
   return new Promise<T>((resolve, reject) => {

@@ -32,6 +32,8 @@ export interface ClusterOptions {
   /** Extra `chatd serve` flags for every replica. */
   flags?: string[];
   snapshotEntries?: number;
+  /** Credentials for the test's clients (TLS clusters); plaintext by default. */
+  credentials?: grpc.ChannelCredentials;
   /** How long start() waits for the first leader (default 20 000 ms); loaded CI machines need longer. */
   leaderTimeoutMs?: number;
 }
@@ -56,6 +58,7 @@ export class TestCluster {
   readonly root: string;
   readonly secretFile: string;
   private readonly flags: string[];
+  private credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure();
   private readonly clients = new Map<string, { chat: ChatServiceClient; cluster: ClusterServiceClient }>();
 
   private constructor(root: string, flags: string[]) {
@@ -71,6 +74,7 @@ export class TestCluster {
     const flags = [...(options.flags ?? [])];
     if (options.snapshotEntries !== undefined) flags.push('--snapshot-entries', String(options.snapshotEntries));
     const cluster = new TestCluster(root, flags);
+    if (options.credentials !== undefined) cluster.credentials = options.credentials;
     const ports = await freePorts(options.replicas * 2);
     for (let i = 0; i < options.replicas; i++) {
       cluster.nodes.push({
@@ -176,8 +180,8 @@ export class TestCluster {
       // of a previous cluster's dead replica would answer for the new one.
       const own = { 'grpc.use_local_subchannel_pool': 1 };
       c = {
-        chat: new ChatServiceClient(address, grpc.credentials.createInsecure(), own),
-        cluster: new ClusterServiceClient(address, grpc.credentials.createInsecure(), own),
+        chat: new ChatServiceClient(address, this.credentials, own),
+        cluster: new ClusterServiceClient(address, this.credentials, own),
       };
       this.clients.set(id, c);
     }

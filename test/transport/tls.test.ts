@@ -2,31 +2,15 @@
 // between replicas holding certificates from the cluster's CA, and a client without one is refused.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerCredentials, credentials } from '@grpc/grpc-js';
 import { MessageType } from '../../src/raft/types.js';
 import { connectAll, message, startTestPeer, waitFor } from './helpers.js';
 import type { TestPeer } from './helpers.js';
+import { makePki, type Pki } from '../support/pki.js';
 
-interface Pki {
-  ca: Buffer;
-  key: Buffer;
-  cert: Buffer;
-}
-
-/** A throw-away CA and one certificate for 127.0.0.1, usable as server and as client. */
-function makePki(dir: string): Pki {
-  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=raftchat-test-ca');
-  openssl('req', ...ec, '-keyout', 'peer.key', '-out', 'peer.csr', '-subj', '/CN=raftchat-peer');
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
-  openssl('x509', '-req', '-in', 'peer.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'peer.crt', '-days', '1', '-extfile', 'ext.cnf');
-  return { ca: readFileSync(join(dir, 'ca.crt')), key: readFileSync(join(dir, 'peer.key')), cert: readFileSync(join(dir, 'peer.crt')) };
-}
 
 describe('transport: mutual TLS on the peer port', () => {
   let dir: string;

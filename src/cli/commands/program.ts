@@ -3,7 +3,8 @@
 import type { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { RaftchatCallError, RaftchatClient, type RaftchatClientOptions, type RetryEvent } from '../../client/index.js';
-import { status as grpcStatus } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { ChannelCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import { buildCliConfig, DEFAULT_SERVERS, type CliConfig, type Environment, type GlobalFlags } from '../config.js';
 import { conciseDetails, formatError, type Output } from '../output.js';
 import { registerAccountCommands } from './account.js';
@@ -57,6 +58,12 @@ export function formatRetry(event: RetryEvent): string {
   return `${event.error.codeName} from ${event.failedServer} (${conciseDetails(event.error.details)}); retrying on ${event.server} in ${event.delayMs} ms…`;
 }
 
+/** The channel credentials for the client port: TLS when configured, else plaintext. */
+export function channelCredentials(config: CliConfig): { credentials?: ChannelCredentials } {
+  if (config.tls === undefined) return {};
+  return { credentials: ChannelCredentials.createSsl(config.tls.caFile === undefined ? null : readFileSync(config.tls.caFile)) };
+}
+
 /** A context that owns its client (closed by `run` when the command finishes). */
 export function createContext(config: CliConfig, deps: ChatctlDependencies, signal: AbortSignal = deps.signal): CommandContext {
   const options: RaftchatClientOptions = {
@@ -64,6 +71,7 @@ export function createContext(config: CliConfig, deps: ChatctlDependencies, sign
     deadlineMs: config.timeoutMs,
     onRetry: (event) => deps.out.stderr(formatRetry(event)),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    ...channelCredentials(config),
   };
   return {
     config,

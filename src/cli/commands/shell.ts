@@ -9,7 +9,7 @@ import type { CliConfig } from '../config.js';
 import type { CommandContext, Run } from './context.js';
 import { UsageError } from './errors.js';
 import { createPasswordSource, type HiddenPrompt, type PasswordSource } from './password.js';
-import { formatRetry, runChatctl, type ChatctlDependencies } from './program.js';
+import { channelCredentials, formatRetry, runChatctl, type ChatctlDependencies } from './program.js';
 import { SessionStore } from './session.js';
 import { splitWords } from './words.js';
 
@@ -62,6 +62,7 @@ export async function runShell(config: CliConfig, deps: ChatctlDependencies, io:
     deadlineMs: config.timeoutMs,
     onRetry: (event) => out.stderr(formatRetry(event)),
     ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+    ...channelCredentials(config),
   };
   const client = (deps.createClient ?? ((o) => new RaftchatClient(o)))(clientOptions);
   const session = new SessionStore(config.configDir);
