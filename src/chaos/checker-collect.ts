@@ -1,6 +1,7 @@
 // Reads a settled cluster into the checker's observations: waits until every replica reports the
 // same applied index, then reads each workload user's inbox from each replica with STALE reads (so
 // a replica answers from its own copy, not the leader's) and takes its state digest.
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { RaftchatClient, toCallError, type GetDigestResponse } from '../client/index.js';
 import { checkObservations, type ObservedMessage, type ReplicaObservation } from './checker-rules.js';
 import type { CheckReport } from './checker-report.js';
@@ -19,6 +20,8 @@ export interface CollectOptions {
   readDeadlineMs?: number;
   /** Page size of inbox reads (default 1 000, the API's maximum). */
   pageSize?: number;
+  /** Client-port credentials: TLS when the cluster's client port uses it (default plaintext). */
+  credentials?: ChannelCredentials;
 }
 
 /** Observes the cluster and checks the workload's records against it. */
@@ -34,7 +37,12 @@ export async function observeReplicas(
 ): Promise<ReplicaObservation[]> {
   const convergeTimeoutMs = options.convergeTimeoutMs ?? 30_000;
   const readDeadlineMs = options.readDeadlineMs ?? 5_000;
-  const clients = replicas.map((r) => new RaftchatClient({ servers: [r.address], deadlineMs: readDeadlineMs, attemptTimeoutMs: readDeadlineMs }));
+  const clients = replicas.map((r) => new RaftchatClient({
+      servers: [r.address],
+      deadlineMs: readDeadlineMs,
+      attemptTimeoutMs: readDeadlineMs,
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+    }));
   try {
     const giveUpAtMs = Date.now() + convergeTimeoutMs;
     for (;;) {

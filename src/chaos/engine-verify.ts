@@ -1,5 +1,6 @@
 // `chaos --verify`: a verifying workload runs while the engine takes replicas down; afterwards, once
 // every replica is back, the checker proves that no acknowledged message was lost or duplicated.
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { formatReport, verifyWorkload, type CheckReport } from './checker.js';
 import { runChaos, waitForAllReady, type ChaosOptions, type ChaosRunResult } from './engine.js';
@@ -13,6 +14,8 @@ export interface VerifiedChaosOptions extends ChaosOptions {
   recoveryTimeoutMs?: number;
   /** How long the check waits for every replica to reach the same applied index (default 30 000 ms). */
   convergeTimeoutMs?: number;
+  /** Client-port credentials: TLS when the cluster's client port uses it (default plaintext). */
+  credentials?: ChannelCredentials;
 }
 
 export interface VerifiedChaosResult {
@@ -34,6 +37,7 @@ export async function runVerifiedChaos(options: VerifiedChaosOptions): Promise<V
   const workload = new Workload({
     ...options.workload,
     servers: endpoints.map((e) => e.address),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     logger: log.child({ component: 'workload' }),
   });
   await workload.start();
@@ -51,7 +55,10 @@ export async function runVerifiedChaos(options: VerifiedChaosOptions): Promise<V
   const result = await workload.stop();
   if (chaos === undefined) throw failure;
   log.info({ event: 'recovered', budget: recovered, counters: workload.counters() }, 'run over; checking the replicas');
-  const report = await verifyWorkload(result, await options.target.endpoints(), { convergeTimeoutMs: options.convergeTimeoutMs ?? 30_000 });
+  const report = await verifyWorkload(result, await options.target.endpoints(), {
+    convergeTimeoutMs: options.convergeTimeoutMs ?? 30_000,
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+  });
   const verdict = { event: 'verify', ok: report.ok, counts: report.counts, lost: report.lost.length, duplicates: report.duplicates.length };
   if (report.ok) log.info(verdict, formatReport(report));
   else log.error(verdict, formatReport(report));

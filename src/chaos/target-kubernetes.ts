@@ -1,5 +1,6 @@
 // The Kubernetes chaos target: the pods a label selector picks in one namespace. A kill deletes the
 // pod (its StatefulSet recreates it with the same name and volume), like chaoskube does.
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { ReplicaEndpoint } from './checker.js';
 import type { ReplicaHealth } from './engine-budget.js';
@@ -17,6 +18,8 @@ export interface KubernetesTargetOptions {
   probeDeadlineMs?: number;
   /** Passed to the delete; undefined keeps the pod's own terminationGracePeriodSeconds. */
   gracePeriodSeconds?: number;
+  /** Client-port credentials: TLS when the cluster's client port uses it (default plaintext). */
+  credentials?: ChannelCredentials;
 }
 
 const STATEFUL_NAME = /^(.*)-(\d+)$/;
@@ -40,6 +43,7 @@ export class KubernetesTarget implements ChaosTarget {
     const leaderId = await findLeaderId(
       this.endpointsOf(pods).filter((e) => ready.has(e.id)),
       this.options.probeDeadlineMs ?? 2_000,
+      this.options.credentials,
     );
     // The member id is the pod name (see the pod contract), so the leader's id names its pod.
     return health.map((h) => ({ ...h, leader: h.name === leaderId }));

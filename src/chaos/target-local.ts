@@ -1,6 +1,7 @@
 // The local chaos target: the replicas of a `chatd local` cluster, found from its data directory.
 // LocalCluster writes no pid file, so the processes are found in /proc: a `chatd serve` whose
 // --data-dir is <data-dir>/n<i> is replica n<i>. A kill is SIGKILL, a crash without warning.
+import type { ChannelCredentials } from '@grpc/grpc-js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ReplicaEndpoint } from './checker.js';
@@ -15,6 +16,8 @@ export interface LocalTargetOptions {
   probeDeadlineMs?: number;
   /** Where to look for processes (default /proc; tests may point elsewhere). */
   procRoot?: string;
+  /** Client-port credentials: TLS when the cluster's client port uses it (default plaintext). */
+  credentials?: ChannelCredentials;
 }
 
 /** A running `chatd serve` of this cluster. */
@@ -36,6 +39,7 @@ export class LocalTarget implements ChaosTarget {
   private readonly dataDir: string;
   private readonly probeDeadlineMs: number;
   private readonly procRoot: string;
+  private readonly credentials: ChannelCredentials | undefined;
   /** Last client address seen per replica, so a replica that is down still has an endpoint. */
   private readonly addresses = new Map<string, string>();
 
@@ -43,6 +47,7 @@ export class LocalTarget implements ChaosTarget {
     this.dataDir = path.resolve(options.dataDir);
     this.probeDeadlineMs = options.probeDeadlineMs ?? 1_000;
     this.procRoot = options.procRoot ?? '/proc';
+    this.credentials = options.credentials;
     this.description = `local data-dir=${this.dataDir}`;
   }
 
@@ -53,14 +58,14 @@ export class LocalTarget implements ChaosTarget {
       names.map(async (name): Promise<ReplicaHealth> => {
         const running = processes.get(name);
         if (running === undefined) return { name, ready: false, leader: false, incarnation: undefined, notReadyReason: 'no process' };
-        const ready = await checkReady(running.clientAddress, this.probeDeadlineMs);
+        const ready = await checkReady(running.clientAddress, this.probeDeadlineMs, this.credentials);
         const replica: ReplicaHealth = { name, ready, leader: false, incarnation: String(running.pid) };
         return ready ? replica : { ...replica, notReadyReason: 'readiness check not SERVING' };
       }),
     );
     if (!options.withLeader) return health;
     const ready = health.filter((h) => h.ready).map((h) => ({ id: h.name, address: processes.get(h.name)!.clientAddress }));
-    const leaderId = await findLeaderId(ready, this.probeDeadlineMs);
+    const leaderId = await findLeaderId(ready, this.probeDeadlineMs, this.credentials);
     return health.map((h) => ({ ...h, leader: h.name === leaderId }));
   }
 

@@ -28,8 +28,8 @@ function isServing(status: string | number | undefined): boolean {
 }
 
 /** Readiness of the replica at `address`; false when it does not answer within `deadlineMs`. */
-export function checkReady(address: string, deadlineMs: number): Promise<boolean> {
-  const client = new HealthClientConstructor(address, grpc.credentials.createInsecure());
+export function checkReady(address: string, deadlineMs: number, credentials?: grpc.ChannelCredentials): Promise<boolean> {
+  const client = new HealthClientConstructor(address, credentials ?? grpc.credentials.createInsecure());
   return new Promise<boolean>((resolve) => {
     client.check({ service: '' }, { deadline: Date.now() + deadlineMs }, (error, response) => {
       client.close();
@@ -39,9 +39,18 @@ export function checkReady(address: string, deadlineMs: number): Promise<boolean
 }
 
 /** The leader's member id as the first replica that knows one reports it; undefined if none does. */
-export async function findLeaderId(endpoints: readonly ReplicaEndpoint[], deadlineMs: number): Promise<string | undefined> {
+export async function findLeaderId(
+  endpoints: readonly ReplicaEndpoint[],
+  deadlineMs: number,
+  credentials?: grpc.ChannelCredentials,
+): Promise<string | undefined> {
   if (endpoints.length === 0) return undefined;
-  const client = new RaftchatClient({ servers: endpoints.map((e) => e.address), deadlineMs, attemptTimeoutMs: deadlineMs });
+  const client = new RaftchatClient({
+    servers: endpoints.map((e) => e.address),
+    deadlineMs,
+    attemptTimeoutMs: deadlineMs,
+    ...(credentials !== undefined ? { credentials } : {}),
+  });
   try {
     const answers = await Promise.all(
       endpoints.map((e) => client.statusOf(e.address, { deadlineMs }).then((s) => s.leaderId, () => '')),

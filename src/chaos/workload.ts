@@ -2,7 +2,7 @@
 // replica, and a live subscriber per user. It records every send's outcome so a checker can prove
 // afterwards that nothing acknowledged was lost or duplicated and every subscriber saw its inbox.
 import { randomUUID } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { status, type ChannelCredentials } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { RaftchatCallError, RaftchatClient, toCallError, type Message } from '../client/index.js';
 import {
@@ -15,6 +15,8 @@ import {
 } from './workload-records.js';
 
 export interface WorkloadOptions {
+  /** Client-port credentials: TLS when the cluster's client port uses it (default plaintext). */
+  credentials?: ChannelCredentials;
   /** Client addresses (`host:port`) of the replicas. Sender w starts on servers[w mod n]. */
   servers: readonly string[];
   /** Accounts created for this run (default 3). */
@@ -53,7 +55,7 @@ const PASSWORD = 'chaos-workload-password';
 
 export class Workload {
   readonly runId: string;
-  private readonly options: Required<Omit<WorkloadOptions, 'logger' | 'runId'>>;
+  private readonly options: Required<Omit<WorkloadOptions, 'logger' | 'runId' | 'credentials'>> & Pick<WorkloadOptions, 'credentials'>;
   private readonly logger: Logger | undefined;
   private readonly accounts: WorkloadUser[] = [];
   private readonly sends: SendRecord[] = [];
@@ -83,6 +85,7 @@ export class Workload {
       setupDeadlineMs: options.setupDeadlineMs ?? 30_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 20_000,
       random: options.random ?? Math.random,
+      credentials: options.credentials,
     };
   }
 
@@ -165,6 +168,7 @@ export class Workload {
       deadlineMs: this.options.sendDeadlineMs,
       attemptTimeoutMs: this.options.attemptTimeoutMs,
       backoff: { baseDelayMs: 25, maxDelayMs: 500 },
+      ...(this.options.credentials !== undefined ? { credentials: this.options.credentials } : {}),
       onRetry: (event) =>
         this.logger?.debug({ from: event.failedServer, to: event.server, code: event.error.codeName }, 'workload retry'),
     });

@@ -1,6 +1,8 @@
 // chatctl's configuration: one typed object built from the global flags and the environment.
 // This is the only place the CLI reads process.env.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { ChannelCredentials } from '@grpc/grpc-js';
 import path from 'node:path';
 import { InvalidServerAddressError, parseServerList } from '../client/index.js';
 import { UsageError } from './commands/errors.js';
@@ -33,6 +35,12 @@ export interface GlobalFlags {
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The channel credentials for the client port: TLS when configured, else plaintext (none given). */
+export function channelCredentials(config: CliConfig): { credentials?: ChannelCredentials } {
+  if (config.tls === undefined) return {};
+  return { credentials: ChannelCredentials.createSsl(config.tls.caFile === undefined ? null : readFileSync(config.tls.caFile)) };
+}
 
 export function buildCliConfig(flags: GlobalFlags, env: Environment = process.env): CliConfig {
   return {

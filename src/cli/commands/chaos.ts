@@ -1,6 +1,8 @@
 // chaos: takes replicas down on purpose — deletes a random raftchat pod (--target kubernetes) or
 // kills a local replica process (--target local) every --interval, never past the fault budget.
 // With --verify a workload runs alongside and the command fails if an acknowledged message is lost.
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import { channelCredentials } from '../config.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Option } from 'commander';
 import { pino, type Logger } from 'pino';
@@ -46,8 +48,8 @@ function defaultNamespace(kubeConfig: KubeConfig): string {
   return kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
 }
 
-export async function buildTarget(flags: ChaosFlags): Promise<ChaosTarget> {
-  if (flags.target === 'local') return new LocalTarget({ dataDir: flags.dataDir });
+export async function buildTarget(flags: ChaosFlags, credentials: { credentials?: ChannelCredentials } = {}): Promise<ChaosTarget> {
+  if (flags.target === 'local') return new LocalTarget({ dataDir: flags.dataDir, ...credentials });
   // Loaded only here: @kubernetes/client-node adds a second or more to every chatctl start.
   const [{ KubeConfig }, { KubernetesTarget }] = await Promise.all([
     import('@kubernetes/client-node'),
@@ -56,7 +58,7 @@ export async function buildTarget(flags: ChaosFlags): Promise<ChaosTarget> {
   const kubeConfig = new KubeConfig();
   // In a pod: the service account token and the in-cluster API server; elsewhere $KUBECONFIG.
   kubeConfig.loadFromDefault();
-  return new KubernetesTarget({ kubeConfig, namespace: flags.namespace ?? defaultNamespace(kubeConfig), labelSelector: flags.selector });
+  return new KubernetesTarget({ kubeConfig, namespace: flags.namespace ?? defaultNamespace(kubeConfig), labelSelector: flags.selector, ...credentials });
 }
 
 export function chaosOptions(flags: ChaosFlags, target: ChaosTarget, logger: Logger, signal: AbortSignal): ChaosOptions {
@@ -76,9 +78,11 @@ export function chaosOptions(flags: ChaosFlags, target: ChaosTarget, logger: Log
 export async function chaos(ctx: CommandContext, flags: ChaosFlags): Promise<void> {
   // Structured JSON, one object per line, on stdout: what a CronJob's log collector wants.
   const logger = pino({ base: { component: 'chaos' } }, { write: (line: string) => ctx.out.stdout(line.trimEnd()) });
-  const target = await buildTarget(flags);
+  // RAFTCHAT_TLS_CLIENT / RAFTCHAT_TLS_CA_FILE: the probes, the workload and the check speak TLS too.
+  const credentials = channelCredentials(ctx.config);
+  const target = await buildTarget(flags, credentials);
   try {
-    const options = chaosOptions(flags, target, logger, ctx.signal);
+    const options = { ...chaosOptions(flags, target, logger, ctx.signal), ...credentials };
     if (flags.verify !== true) {
       await runChaos(options);
       return;

@@ -3,9 +3,8 @@
 import type { Readable } from 'node:stream';
 import { Command, CommanderError } from 'commander';
 import { RaftchatCallError, RaftchatClient, type RaftchatClientOptions, type RetryEvent } from '../../client/index.js';
-import { readFileSync } from 'node:fs';
-import { ChannelCredentials, status as grpcStatus } from '@grpc/grpc-js';
-import { buildCliConfig, DEFAULT_SERVERS, type CliConfig, type Environment, type GlobalFlags } from '../config.js';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { buildCliConfig, channelCredentials, DEFAULT_SERVERS, type CliConfig, type Environment, type GlobalFlags } from '../config.js';
 import { conciseDetails, formatError, type Output } from '../output.js';
 import { registerAccountCommands } from './account.js';
 import { registerAccountsCommand } from './accounts.js';
@@ -56,12 +55,6 @@ export interface RunState {
 /** A retry line, e.g. "UNAVAILABLE from 127.0.0.1:50051 (no leader); retrying on 127.0.0.1:50052 in 240 ms…". */
 export function formatRetry(event: RetryEvent): string {
   return `${event.error.codeName} from ${event.failedServer} (${conciseDetails(event.error.details)}); retrying on ${event.server} in ${event.delayMs} ms…`;
-}
-
-/** The channel credentials for the client port: TLS when configured, else plaintext. */
-export function channelCredentials(config: CliConfig): { credentials?: ChannelCredentials } {
-  if (config.tls === undefined) return {};
-  return { credentials: ChannelCredentials.createSsl(config.tls.caFile === undefined ? null : readFileSync(config.tls.caFile)) };
 }
 
 /** A context that owns its client (closed by `run` when the command finishes). */

@@ -5,11 +5,11 @@ import { Writable, type Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { RaftchatClient, type RaftchatClientOptions } from '../../client/index.js';
 import { formatError, formatMessage, type Output } from '../output.js';
-import type { CliConfig } from '../config.js';
+import { channelCredentials, type CliConfig } from '../config.js';
 import type { CommandContext, Run } from './context.js';
 import { UsageError } from './errors.js';
 import { createPasswordSource, type HiddenPrompt, type PasswordSource } from './password.js';
-import { channelCredentials, formatRetry, runChatctl, type ChatctlDependencies } from './program.js';
+import { formatRetry, runChatctl, type ChatctlDependencies } from './program.js';
 import { SessionStore } from './session.js';
 import { splitWords } from './words.js';
 
