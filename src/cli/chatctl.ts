@@ -7,11 +7,14 @@ import { runChatctl, type ChatctlDependencies } from './commands/program.js';
 import { registerShellCommand } from './commands/shell.js';
 
 const interrupted = new AbortController();
-process.on('SIGINT', () => {
-  // The first Ctrl+C cancels the running call or ends `watch`; a second one leaves at once.
+// The first Ctrl+C (or SIGTERM, as a CronJob's deadline sends) cancels the running call or ends
+// `watch`/`chaos` with their summary; a second one leaves at once.
+const interrupt = (): void => {
   if (interrupted.signal.aborted) process.exit(130);
   interrupted.abort();
-});
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
 
 const deps: ChatctlDependencies = {
   env: process.env,
