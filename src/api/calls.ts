@@ -35,7 +35,7 @@ export function callDeadlineMs(deadline: Date | number, defaultDeadlineMs: numbe
   // leader, no quorum) reaches it instead of its own DEADLINE_EXCEEDED: a quarter of the time left,
   // at most a second.
   const remainingMs = ms - Date.now();
-  return remainingMs <= 0 ? ms : ms - Math.min(1000, remainingMs / 4);
+  return remainingMs <= 0 ? ms : Math.floor(ms - Math.min(1000, remainingMs / 4));
 }
 
 export class CallRunner {

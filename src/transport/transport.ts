@@ -164,7 +164,7 @@ export class PeerTransport {
         forward.path,
         forward.requestSerialize,
         forward.responseDeserialize,
-        { clusterId: this.options.clusterId, command, deadlineUnixMs: deadlineMs },
+        { clusterId: this.options.clusterId, command, deadlineUnixMs: Math.floor(deadlineMs) }, // int64 on the wire
         this.metadata(),
         { deadline: deadlineMs },
         (err: ServiceError | null, response?: ForwardResponse) => {
