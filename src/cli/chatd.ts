@@ -155,8 +155,10 @@ async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): 
   const shutdown = async (signal: string, code: number) => {
     if (exiting) return;
     exiting = true;
-    log.info({ signal }, 'stopping: handing over leadership first if leader');
-    const force = setTimeout(() => process.exit(code || 1), 15_000);
+    log.info({ signal }, code === 0 ? 'stopping: handing over leadership first if leader' : 'stopping after a fatal error');
+    // A clean stop gets time to hand over leadership; after a fatal error (a full or failing disk)
+    // closing the database may itself stall, and the cluster is better served by a prompt exit.
+    const force = setTimeout(() => process.exit(code || 1), code === 0 ? 15_000 : 2_000);
     force.unref();
     await k8sRun?.stop().catch((err: unknown) => log.error({ err }, 'error while stopping the Kubernetes integration'));
     await replica.stop({ transferLeadership: code === 0 }).catch((err: unknown) => log.error({ err }, 'error while stopping'));

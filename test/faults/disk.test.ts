@@ -2,7 +2,7 @@
 // fills up or turns read-only (it must stop itself, loudly, while the others serve), and its Raft
 // log is corrupted while it is down (it must refuse to start, naming the file and the entry).
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
 import { afterScenario, aFollower, figure, logText, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
@@ -20,11 +20,15 @@ function logSize(cluster: TestCluster, id: string): number {
 }
 
 /** Waits for a replica process to exit by itself and returns its exit code. */
-async function exitOf(cluster: TestCluster, id: string, timeoutMs: number): Promise<number | null> {
+async function exitOf(cluster: TestCluster, id: string, timeoutMs: number, progress?: () => string): Promise<number | null> {
   const exited = cluster.node(id).exited!;
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
   const outcome = await Promise.race([exited, timeout]);
-  if (outcome === 'timeout') throw new Error(`${id} was still running ${timeoutMs} ms later (log: ${cluster.logOf(id)})`);
+  if (outcome === 'timeout') {
+    // Say whether writes kept flowing meanwhile: a replica that never had to write cannot fail.
+    const log = readFileSync(cluster.logOf(id), 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+    throw new Error(`${id} was still running ${timeoutMs} ms later (${progress?.() ?? 'no workload figures'}); last log lines:\n${log}`);
+  }
   return outcome.code;
 }
 
@@ -75,7 +79,8 @@ describe('disk trouble on one of five replicas under load', function () {
       const logFrom = logSize(cluster, victim);
       const filledAtMs = Date.now();
       const filledBytes = tmpfs.fill();
-      const code = await exitOf(cluster, victim, 30_000);
+      const ackedAtFill = workload.counters().acknowledged;
+      const code = await exitOf(cluster, victim, 60_000, () => `${workload.counters().acknowledged - ackedAtFill} sends acknowledged since the fill`);
       const fatal = fatalLines(cluster, victim, logFrom);
       figure(`${victim}'s disk filled (${(filledBytes / 2 ** 20).toFixed(1)} MiB); it exited with code ${code} ${Date.now() - filledAtMs} ms later: ${fatal[0]?.slice(0, 240) ?? '(no fatal line)'}`);
       assert.ok(code !== 0 && code !== null, `${victim} exits with a non-zero code (got ${code})`);
