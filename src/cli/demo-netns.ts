@@ -145,6 +145,9 @@ export class NetnsLab {
     this.destroyed = true;
     this.detachHandlers();
     for (const host of this.hosts) killNamespaceProcesses(host.namespace);
+    // Delete each veth pair explicitly: the kernel removes a pair with its namespace only some time
+    // after `ip netns del` returns, so a check right after teardown would still see the root ends.
+    await Promise.all(this.hosts.map((h) => execFileAsync('ip', ['link', 'del', `${this.prefix}-v${h.index}`]).catch(() => undefined)));
     await Promise.all(this.hosts.map((h) => execFileAsync('ip', ['netns', 'del', h.namespace]).catch(() => undefined)));
     await execFileAsync('ip', ['link', 'del', this.bridge]).catch(() => undefined);
   }
