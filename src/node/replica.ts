@@ -13,6 +13,7 @@ import {
   decodeConfChange,
   encodeConfChange,
   mulberry32,
+  maySendBeforePersist,
 } from '../raft/index.js';
 import type { ConfChange, ConfState, Entry, Message, Ready, SoftState, Snapshot } from '../raft/types.js';
 import { MessageType } from '../raft/types.js';
@@ -253,7 +254,8 @@ export class Replica implements ReplicaApi {
       selfId: this.nodeId,
       maxBatchBytes: this.config.maxBytesPerMessage * 4,
       address: this.config.peerAddress,
-      ...(tls.peerServer !== undefined ? { credentials: tls.peerServer } : {}),
+      // With mTLS a caller's certificate must name its address in our member table (issue #7).
+      ...(tls.peerServer !== undefined ? { credentials: tls.peerServer, peerAddressOf: (id: string) => this.members.get(id)?.peerAddress } : {}),
       clusterId: this.clusterId,
       peerSecret: this.config.clusterSecret,
       logger: this.log.child({ component: 'peer-server' }),
@@ -298,9 +300,13 @@ export class Replica implements ReplicaApi {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    const roleBefore = this.softState.role;
     if (rd.softState !== undefined) this.onSoftState(rd.softState);
     if (rd.snapshot !== undefined) await this.installSnapshot(rd.snapshot);
     else if (this.staged !== undefined && this.staged.steppedAtReady < this.readyGeneration) await this.abortStaged('raft did not take it');
+    // Thesis §10.2.1: a leader sends its new entries while it writes them itself.
+    const sendEarly = maySendBeforePersist(rd, roleBefore);
+    if (sendEarly) this.sendMessages(rd.messages);
     if (rd.entries.length > 0 || rd.hardState !== undefined) {
       // §5.1: the vote, the term and the entries are durable before any message says so.
       const startedAt = performance.now();
@@ -315,13 +321,16 @@ export class Replica implements ReplicaApi {
       if (rd.entries.length > 0) this.raftStorage.append(rd.entries);
       if (rd.hardState !== undefined) this.raftStorage.setHardState(rd.hardState);
     }
-    if (rd.messages.length > 0) {
-      if (this.metrics !== undefined) this.noteHeartbeats(rd.messages);
-      this.transport.send(rd.messages);
-    }
+    if (!sendEarly) this.sendMessages(rd.messages);
     if (rd.committedEntries.length > 0) await this.apply(rd.committedEntries);
     for (const rs of rd.readStates) this.reads.answered(rs.requestCtx, rs.index, this.appliedIndex);
     if (this.appliedIndex - this.snapshotIndex >= this.config.snapshotEveryEntries) await this.compact();
+  }
+
+  private sendMessages(messages: Message[]): void {
+    if (messages.length === 0) return;
+    if (this.metrics !== undefined) this.noteHeartbeats(messages);
+    this.transport.send(messages);
   }
 
   private onSoftState(soft: SoftState): void {

@@ -1,6 +1,7 @@
 // TLS for the two ports of a replica, from PEM files: server-side TLS on the client port, and mutual
 // TLS on the peer port (each replica presents its certificate and accepts only peers whose
-// certificate the cluster's CA signed; the dialled address must match the peer's SAN).
+// certificate the cluster's CA signed; the dialled address must match the peer's SAN, and the peer
+// server checks that a caller's SAN names the member it claims to be, see transport/server-identity.ts).
 
 import { readFileSync } from 'node:fs';
 import { ChannelCredentials, ServerCredentials } from '@grpc/grpc-js';

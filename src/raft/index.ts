@@ -7,3 +7,4 @@ export { encodeConfChange, decodeConfChange } from './confchange/codec.js';
 export { applyChange as applyConfChangeToConfState } from './confchange/changer.js';
 export { mulberry32 } from './prng.js';
 export { entrySizeBytes } from './util.js';
+export { maySendBeforePersist } from './ready-order.js';

@@ -110,7 +110,7 @@ export interface ReadState {
 /**
  * Everything the application must do before calling advance(), in this order:
  *   1. persist `snapshot` (if any), `entries` and `hardState` (fsync when mustSync);
- *   2. only then send `messages`;
+ *   2. only then send `messages` (a leader may send them while step 1 runs: maySendBeforePersist);
  *   3. apply `committedEntries` in order, exactly once (a ConfChange entry via applyConfChange);
  *   4. answer `readStates` once applied >= their index.
  */

@@ -16,7 +16,7 @@ export interface ForwardReceiverContext {
 
 export function forwardHandler(ctx: ForwardReceiverContext) {
   return (call: ServerUnaryCall<Buffer, ForwardResponse>, callback: sendUnaryData<ForwardResponse>): void => {
-    const auth = ctx.guard.authenticate(call.metadata, 'Forward', call.getPeer());
+    const auth = ctx.guard.authenticate(call, 'Forward');
     if ('refusal' in auth) {
       callback(auth.refusal);
       return;

@@ -22,7 +22,7 @@ export interface RaftReceiverContext {
 
 export function raftHandler(ctx: RaftReceiverContext) {
   return (call: ServerReadableStream<Buffer, RaftAck>, callback: sendUnaryData<RaftAck>): void => {
-    const auth = ctx.guard.authenticate(call.metadata, 'Raft', call.getPeer());
+    const auth = ctx.guard.authenticate(call, 'Raft');
     if ('refusal' in auth) {
       callback(auth.refusal);
       return;

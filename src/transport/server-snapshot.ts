@@ -132,7 +132,7 @@ async function receive(
   ctx: SnapshotReceiverContext,
   call: ServerReadableStream<Buffer, SnapshotAck>,
 ): Promise<{ pairs: number } | { refusal: Refusal }> {
-  const auth = ctx.guard.authenticate(call.metadata, 'Snapshot', call.getPeer());
+  const auth = ctx.guard.authenticate(call, 'Snapshot');
   if ('refusal' in auth) return auth;
   const { from } = auth;
   const raw: RawIterator = call[Symbol.asyncIterator]();

@@ -10,6 +10,7 @@ import type { PeerSecret } from './auth.js';
 import { serverChannelOptions } from './channel.js';
 import { forwardHandler } from './server-forward.js';
 import { CallGuard } from './server-guard.js';
+import type { PeerAddressOf } from './server-identity.js';
 import { raftHandler } from './server-raft.js';
 import { snapshotHandler } from './server-snapshot.js';
 import type { IncomingSnapshot } from './server-snapshot.js';
@@ -34,6 +35,14 @@ export interface PeerServiceOptions {
   peerSecret: PeerSecret;
   logger: Logger;
   handlers: PeerHandlers;
+  /**
+   * Mutual TLS identity: where this replica knows each member's peer port to be (its member table).
+   * When set, every call must come with a client certificate, verified by the server's credentials,
+   * whose subjectAltName names the host of the calling member's address (DNS name, wildcard or IP);
+   * a caller without one, or one this replica has no address for, is refused. Set it whenever the
+   * server runs mTLS: the peer token alone lets any holder of the secret speak as any member.
+   */
+  peerAddressOf?: PeerAddressOf;
 }
 
 export interface PeerServerOptions extends PeerServiceOptions {
@@ -68,7 +77,7 @@ const rawPeerService: ServiceDefinition = {
 /** Adds PeerService to a server the caller owns; returns the senders with open Raft streams. */
 export function addPeerService(server: Server, options: PeerServiceOptions): { openRaftStreams(): NodeId[] } {
   const logger = options.logger;
-  const guard = new CallGuard(options.clusterId, options.peerSecret, logger);
+  const guard = new CallGuard(options.clusterId, options.peerSecret, logger, options.peerAddressOf);
   const openStreams = new Map<object, NodeId>();
   const { handlers, selfId } = options;
   server.addService(rawPeerService, {

@@ -5,6 +5,7 @@ import {
   MemoryStorage,
   RawNode,
   decodeConfChange,
+  maySendBeforePersist,
   mulberry32,
   type Entry,
   type NodeId,
@@ -18,7 +19,7 @@ import { violated } from './violation.js';
 const decoder = new TextDecoder();
 
 /** The points in Ready handling where the sim may crash a replica (its durable state stays put). */
-export type CrashPoint = 'before-persist' | 'after-persist' | 'after-send' | 'mid-apply' | 'before-advance';
+export type CrashPoint = 'sent-before-persist' | 'before-persist' | 'after-persist' | 'after-send' | 'mid-apply' | 'before-advance';
 
 /** What the cluster does with the parts of a Ready that leave the replica. */
 export interface ReadyHooks {
@@ -110,18 +111,24 @@ export class SimReplica {
 
   /**
    * Handle every Ready the node has, in the order the core demands (types.ts Ready): persist, then
-   * send, then apply, then advance. A crash may strike between any two of those steps.
+   * send (a leader may send first), then apply, then advance. A crash may strike between any two of those steps.
    */
   drain(hooks: ReadyHooks): void {
     let node = this.node;
     while (node !== undefined && node.hasReady()) {
       const ready = node.ready();
+      // As the replica does: a leader's messages may leave before its own write (thesis §10.2.1).
+      const sendEarly = maySendBeforePersist(ready, this.role);
       hooks.onReady(this, ready);
+      if (sendEarly) {
+        hooks.send(this, ready);
+        if (hooks.crashAt(this, 'sent-before-persist')) return this.crash();
+      }
       if (hooks.crashAt(this, 'before-persist')) return this.crash();
       this.persist(ready);
       hooks.onPersisted(this, ready);
       if (hooks.crashAt(this, 'after-persist')) return this.crash();
-      hooks.send(this, ready);
+      if (!sendEarly) hooks.send(this, ready);
       if (hooks.crashAt(this, 'after-send')) return this.crash();
       for (const entry of ready.committedEntries) {
         this.applyEntry(node, entry, hooks);
