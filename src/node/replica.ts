@@ -199,6 +199,7 @@ export class Replica implements ReplicaApi {
   private async startRaft(): Promise<void> {
     const raftLog = this.log.child({ component: 'raft' });
     const tls = loadTls(this.config.tls);
+    await tls.ready;
     this.raft = new RawNode({
       id: this.nodeId,
       storage: this.raftStorage,
