@@ -18,6 +18,12 @@ const BAD_VALUES: readonly { name: string; values: Values; mentions: RegExp }[] 
   { name: 'a number where a duration belongs', values: { chaos: { interval: 30 } }, mentions: /interval/ },
   { name: 'a value outside its enum', values: { persistence: { retentionPolicy: { whenDeleted: 'Keep' } } }, mentions: /whenDeleted/ },
   { name: 'zero replicas', values: { replicas: 0 }, mentions: /replicas/ },
+  { name: 'per-pod certificates without cert-manager', values: { tls: { peer: true, certManager: { csiDriver: true } } }, mentions: /enabled/ },
+  {
+    name: 'per-pod certificates with an existing TLS Secret',
+    values: { tls: { peer: true, existingSecret: 'mine', certManager: { enabled: true, csiDriver: true } } },
+    mentions: /existingSecret/,
+  },
   {
     name: 'an unknown field in a NetworkPolicy source',
     values: { networkPolicy: { client: { from: [{ podSelectr: {} }] } } },

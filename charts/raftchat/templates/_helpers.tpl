@@ -98,6 +98,62 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (printf "%s-tls" (include "raftchat.fullname" .)) .Values.tls.existingSecret }}
 {{- end }}
 
+{{/* Per-pod certificates from cert-manager's csi-driver (tls.certManager.csiDriver), checked for sense. */}}
+{{- define "raftchat.tlsCsi" -}}
+{{- if and (include "raftchat.tlsEnabled" .) .Values.tls.certManager.csiDriver }}
+{{- if not .Values.tls.certManager.enabled }}{{ fail "tls.certManager.csiDriver needs tls.certManager.enabled: the per-pod certificates come from cert-manager" }}{{ end }}
+{{- if .Values.tls.existingSecret }}{{ fail "tls.certManager.csiDriver and tls.existingSecret exclude each other: per-pod certificates are not kept in a Secret" }}{{ end }}
+{{- true }}
+{{- end }}
+{{- end }}
+
+{{/* The cert-manager issuer of the replicas' certificates: the one given, or the chart's own CA Issuer. */}}
+{{- define "raftchat.certManagerIssuerRef" -}}
+{{- $ref := .Values.tls.certManager.issuerRef }}
+{{- if not $ref }}
+{{- $ref = dict "name" (printf "%s-ca" (include "raftchat.fullname" .)) "kind" "Issuer" "group" "cert-manager.io" }}
+{{- end }}
+{{- toYaml $ref }}
+{{- end }}
+
+{{/*
+A csi.cert-manager.io volume: a key made on the node and a certificate for the DNS names given (the
+driver expands ${POD_NAME} and ${POD_NAMESPACE}), plus the issuing CA, renewed in place.
+*/}}
+{{- define "raftchat.csiCertificateVolume" -}}
+{{- $root := .root }}
+{{- $ref := include "raftchat.certManagerIssuerRef" $root | fromYaml }}
+csi:
+  driver: csi.cert-manager.io
+  readOnly: true
+  volumeAttributes:
+    csi.cert-manager.io/issuer-name: {{ $ref.name | quote }}
+    csi.cert-manager.io/issuer-kind: {{ $ref.kind | default "Issuer" | quote }}
+    csi.cert-manager.io/issuer-group: {{ $ref.group | default "cert-manager.io" | quote }}
+    csi.cert-manager.io/dns-names: {{ join "," .dnsNames | quote }}
+    csi.cert-manager.io/duration: {{ $root.Values.tls.certManager.duration | quote }}
+    csi.cert-manager.io/renew-before: {{ $root.Values.tls.certManager.renewBefore | quote }}
+    csi.cert-manager.io/key-usages: {{ .keyUsages | quote }}
+    csi.cert-manager.io/certificate-file: tls.crt
+    csi.cert-manager.io/privatekey-file: tls.key
+    csi.cert-manager.io/ca-file: ca.crt
+    csi.cert-manager.io/fs-group: "10001" # the pods' fsGroup: chatd (uid 10001) reads the key
+{{- end }}
+
+{{/*
+The names of one replica's own certificate in csi mode: its pod name under the headless Service (what it
+advertises as its peer address, and what the identity check compares), and the client Service's names.
+*/}}
+{{- define "raftchat.podDnsNames" -}}
+{{- $fullname := include "raftchat.fullname" . }}
+{{- $headless := include "raftchat.headlessServiceName" . }}
+{{- $domain := .Values.clusterDomain }}
+{{- $names := list (printf "${POD_NAME}.%s.${POD_NAMESPACE}.svc.%s" $headless $domain) (printf "${POD_NAME}.%s.${POD_NAMESPACE}.svc" $headless) }}
+{{- $names = concat $names (list $fullname (printf "%s.${POD_NAMESPACE}" $fullname) (printf "%s.${POD_NAMESPACE}.svc" $fullname) (printf "%s.${POD_NAMESPACE}.svc.%s" $fullname $domain)) }}
+{{- $names = concat $names .Values.tls.extraDnsNames }}
+{{- toYaml $names }}
+{{- end }}
+
 {{/* The client Service's address inside the cluster, as chatctl --servers takes it. */}}
 {{- define "raftchat.clientAddress" -}}
 {{- printf "%s.%s.svc.%s:%d" (include "raftchat.fullname" .) .Release.Namespace .Values.clusterDomain (int .Values.service.ports.grpc) }}
@@ -218,7 +274,12 @@ Each renders nothing when tls.client is off.
 {{- end }}
 
 {{- define "raftchat.clientTlsVolume" -}}
-{{- if .Values.tls.client }}
+{{- if and .Values.tls.client (include "raftchat.tlsCsi" .) }}
+# Per-pod certificates leave no Secret holding the CA: a client pod gets it beside a client certificate
+# of its own from the same issuer.
+- name: tls-ca
+  {{- include "raftchat.csiCertificateVolume" (dict "root" . "dnsNames" (list "${POD_NAME}.${POD_NAMESPACE}") "keyUsages" "digital signature,client auth") | nindent 2 }}
+{{- else if .Values.tls.client }}
 - name: tls-ca
   secret:
     secretName: {{ include "raftchat.tlsSecretName" . }}

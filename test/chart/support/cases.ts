@@ -39,6 +39,13 @@ function chatdEnv(objects: readonly K8sObject[]): Map<string, unknown> {
   return new Map(env.map((e) => [e.name, e.value]));
 }
 
+/** The attributes of the csi.cert-manager.io volume `name` among `volumes`. */
+function csiVolume(volumes: unknown, name: string): Record<string, string> {
+  const volume = (volumes as { name: string; csi?: { driver: string; volumeAttributes: Record<string, string> } }[]).find((v) => v.name === name);
+  assert.equal(volume?.csi?.driver, 'csi.cert-manager.io', `volume ${name} is not a cert-manager csi volume`);
+  return volume.csi.volumeAttributes;
+}
+
 function replicasCase(replicas: number): RenderCase {
   return {
     name: `${replicas} replicas`,
@@ -129,6 +136,33 @@ export const RENDER_CASES: readonly RenderCase[] = [
     check: (objects) => {
       assert.deepEqual(objects.filter((o) => o.kind === 'Issuer'), []);
       assert.deepEqual(at(only(objects, 'Certificate', 'raftchat'), 'spec', 'issuerRef'), { name: 'corp-ca', kind: 'ClusterIssuer' });
+    },
+  },
+  {
+    name: 'per-pod certificates from cert-manager’s csi-driver',
+    values: { tls: { client: true, peer: true, certManager: { enabled: true, csiDriver: true } }, chaos: { enabled: true } },
+    check: (objects) => {
+      // Only the CA is a Certificate object: the replicas' certificates come from their volumes.
+      assert.deepEqual(objects.filter((o) => o.kind === 'Certificate').map((o) => o.metadata.name), ['raftchat-ca']);
+      const tls = csiVolume(at(statefulSet(objects), 'spec', 'template', 'spec', 'volumes'), 'tls');
+      const names = tls['csi.cert-manager.io/dns-names']!.split(',');
+      // The name a replica advertises as its peer address (src/k8s/identity.ts), which the peer port's
+      // identity check compares with the caller's certificate; no wildcard, so it names one replica.
+      assert.equal(names[0], '${POD_NAME}.raftchat-headless.${POD_NAMESPACE}.svc.cluster.local');
+      assert.deepEqual(names.filter((n) => n.includes('*')), []);
+      assert.equal(tls['csi.cert-manager.io/issuer-name'], 'raftchat-ca');
+      assert.equal(tls['csi.cert-manager.io/key-usages'], 'digital signature,server auth,client auth');
+      assert.deepEqual(
+        [tls['csi.cert-manager.io/certificate-file'], tls['csi.cert-manager.io/privatekey-file'], tls['csi.cert-manager.io/ca-file']],
+        ['tls.crt', 'tls.key', 'ca.crt'],
+      );
+      assert.equal(chatdEnv(objects).get('RAFTCHAT_TLS_CERT_FILE'), '/etc/raftchat/tls/tls.crt');
+      // Client pods find the CA beside a client certificate of their own.
+      const chaosPod = at(only(objects, 'CronJob', 'raftchat-chaos'), 'spec', 'jobTemplate', 'spec', 'template', 'spec');
+      const testPod = at(only(objects, 'Pod'), 'spec');
+      for (const pod of [chaosPod, testPod]) {
+        assert.equal(csiVolume(at(pod, 'volumes'), 'tls-ca')['csi.cert-manager.io/key-usages'], 'digital signature,client auth');
+      }
     },
   },
   {
