@@ -3,13 +3,18 @@
 // observer (metrics). Nothing escapes into grpc-js.
 import { status, type Metadata, type ServerUnaryCall, type handleUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { toStatus } from './errors.js';
+import { toStatus, type StatusResponse } from './errors.js';
+import { LimitExceededError, type LimitName } from './limits.js';
 
 /** What a handler needs besides its request. */
 export interface CallContext {
   /** Absolute wall-clock deadline (ms since epoch) for proposals and read barriers. */
   deadlineMs: number;
   metadata: Metadata;
+  /** The client's address as grpc-js reports it (`127.0.0.1:53412`), for per-address limits. */
+  peer: string;
+  /** Counts a request refused by one of the API's limits (a field over its size bound). */
+  limitExceeded: (limit: LimitName) => void;
 }
 
 export interface HandledCall {
@@ -25,6 +30,8 @@ export interface HandledCall {
 /** Told of every finished call, e.g. to count grpc_server_handled_total. Must not throw (it is guarded). */
 export interface ApiObserver {
   callHandled(call: HandledCall): void;
+  /** Told of every request refused by one of the API's limits (raftchat_api_limit_exceeded_total). */
+  limitExceeded?(limit: LimitName): void;
 }
 
 /** The call's own gRPC deadline when it has one; otherwise now + defaultDeadlineMs, so no call hangs. */
@@ -55,6 +62,8 @@ export class CallRunner {
       const context: CallContext = {
         deadlineMs: callDeadlineMs(call.getDeadline(), this.defaultDeadlineMs),
         metadata: call.metadata,
+        peer: call.getPeer(),
+        limitExceeded: this.limitExceeded,
       };
       Promise.resolve()
         .then(() => handle(call.request, context))
@@ -64,13 +73,29 @@ export class CallRunner {
             callback(null, response);
           },
           (err: unknown) => {
-            const result = toStatus(err, this.logger, `${service}/${method}`);
+            const result = this.toStatus(err, `${service}/${method}`);
             done(result.code);
             callback(result);
           },
         );
     };
   }
+
+  /** toStatus(), counting a refusal by one of the API's limits on the way. */
+  toStatus(err: unknown, method: string): StatusResponse {
+    if (err instanceof LimitExceededError) this.limitExceeded(err.limit);
+    return toStatus(err, this.logger, method);
+  }
+
+  /** Tells the observer that `limit` refused a request; safe to call from anywhere (it never throws). */
+  readonly limitExceeded = (limit: LimitName): void => {
+    if (this.observer?.limitExceeded === undefined) return;
+    try {
+      this.observer.limitExceeded(limit);
+    } catch (err) {
+      this.logger.warn({ err }, 'the API observer threw; ignoring');
+    }
+  };
 
   /** Starts timing a call; the returned function reports it once, with its final code. */
   startTimer(service: string, method: string): (code: status) => void {

@@ -2,23 +2,15 @@
 // through Raft); reads come from this replica's keyspace, after a read barrier unless stale is asked.
 import { status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { getAccount, listAccounts, listMessages, unreadCount } from '../chat/queries.js';
+import { getAccount, listAccounts, listMessages, unreadCount, type Account } from '../chat/queries.js';
 import { dummyVerify, hashPassword, verifyPassword } from '../chat/password.js';
-import {
-  validateBody,
-  validateIds,
-  validatePageSize,
-  validatePassword,
-  validatePattern,
-  validateRequestId,
-  validateUsername,
-} from '../chat/validation.js';
-import { ReadConsistency, type ChatServiceServer } from '../gen/chat/v1/chat.js';
-import type { ReplicaApi } from '../node/types.js';
+import { ReadConsistency, type ChatServiceServer, type LoginResponse } from '../gen/chat/v1/chat.js';
+import type { ChatKeyspace, ReplicaApi } from '../node/types.js';
 import type { Authenticator } from './auth.js';
 import type { CallContext, CallRunner } from './calls.js';
 import { execute, toMessage } from './commands.js';
 import { ApiError, invalidArgument } from './errors.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { ApiLimits } from './options.js';
 import { subscribeHandler } from './subscribe.js';
 import type { SubscriptionHub } from './subscriptions.js';
@@ -31,6 +23,7 @@ export interface ChatServiceDeps {
   subscriptions: SubscriptionHub;
   calls: CallRunner;
   logger: Logger;
+  loginThrottle: LoginThrottle;
 }
 
 /** One message for a wrong password and for an unknown user, so Login does not reveal which accounts exist. */
@@ -48,10 +41,21 @@ export function chatService(deps: ChatServiceDeps): ChatServiceServer {
     await replica.readBarrier({ deadlineMs });
   };
 
+  /** A new session for an account whose password was just checked. */
+  const newSession = async (account: Account, keyspace: ChatKeyspace): Promise<LoginResponse> => {
+    const { token, claims } = auth.signer.issue(account, Date.now());
+    return {
+      token,
+      unreadCount: await unreadCount(keyspace, account.username),
+      expiresAtUnixMs: claims.expiresAtUnixMs,
+      username: account.username,
+    };
+  };
+
   return {
-    register: handler('Register', async (request, { deadlineMs }) => {
-      validateUsername(request.username, 'username');
-      validatePassword(request.password, 'password');
+    register: handler('Register', async (request, { deadlineMs, limitExceeded }) => {
+      check.username(request.username, 'username', limitExceeded);
+      check.newPassword(request.password, 'password', limitExceeded);
       // scrypt runs here, once, on the replica that took the call: the log carries only the hash.
       const { hash, salt } = await hashPassword(request.password);
       const value = { username: request.username, passwordHash: hash, salt, createdAtUnixMs: Date.now() };
@@ -59,27 +63,32 @@ export function chatService(deps: ChatServiceDeps): ChatServiceServer {
       return { username: result.username };
     }),
 
-    login: handler('Login', async (request, { deadlineMs }) => {
-      validateUsername(request.username, 'username');
-      check.passwordToCheck('password', request.password);
-      await replica.readBarrier({ deadlineMs });
-      const keyspace = replica.keyspace();
-      const account = await getAccount(keyspace, request.username);
-      if (account === undefined) {
-        // As slow as a real check, so timing does not reveal which usernames exist.
-        await dummyVerify(request.password);
-        throw new ApiError(status.UNAUTHENTICATED, badCredentials);
+    login: handler('Login', async (request, { deadlineMs, peer, limitExceeded }) => {
+      check.username(request.username, 'username', limitExceeded);
+      check.passwordToCheck('password', request.password, limitExceeded);
+      // Before the account is read: a throttled name is refused the same way whether it exists or not.
+      const attempt = deps.loginThrottle.begin(request.username, peer);
+      let passwordWrong = false;
+      try {
+        await replica.readBarrier({ deadlineMs });
+        const keyspace = replica.keyspace();
+        const account = await getAccount(keyspace, request.username);
+        if (account === undefined) {
+          // As slow as a real check, so timing does not reveal which usernames exist.
+          await dummyVerify(request.password);
+          passwordWrong = true;
+          throw new ApiError(status.UNAUTHENTICATED, badCredentials);
+        }
+        if (!(await verifyPassword(request.password, account.passwordHash, account.salt))) {
+          passwordWrong = true;
+          throw new ApiError(status.UNAUTHENTICATED, badCredentials);
+        }
+        return await newSession(account, keyspace);
+      } finally {
+        // Only a wrong password counts against the throttle: a success, or a failure before any
+        // password was checked (no quorum, deadline), gives its token back.
+        if (!passwordWrong) attempt.refund();
       }
-      if (!(await verifyPassword(request.password, account.passwordHash, account.salt))) {
-        throw new ApiError(status.UNAUTHENTICATED, badCredentials);
-      }
-      const { token, claims } = auth.signer.issue(account, Date.now());
-      return {
-        token,
-        unreadCount: await unreadCount(keyspace, account.username),
-        expiresAtUnixMs: claims.expiresAtUnixMs,
-        username: account.username,
-      };
     }),
 
     logout: handler('Logout', async (request, { metadata, deadlineMs }) => {
@@ -96,19 +105,19 @@ export function chatService(deps: ChatServiceDeps): ChatServiceServer {
       return {};
     }),
 
-    listAccounts: handler('ListAccounts', async (request, { metadata, deadlineMs }) => {
-      const pattern = validatePattern(request.pattern, 'pattern');
-      const pageSize = validatePageSize(request.pageSize, 'page_size');
+    listAccounts: handler('ListAccounts', async (request, { metadata, deadlineMs, limitExceeded }) => {
+      const pattern = check.pattern(request.pattern, 'pattern', limitExceeded);
+      const pageSize = check.pageSize(request.pageSize, 'page_size', limitExceeded);
       await readAt(request.consistency, deadlineMs);
       await auth.authenticate(metadata, deadlineMs);
       const page = await listAccounts(replica.keyspace(), { pattern, pageSize, pageToken: request.pageToken });
       return { usernames: page.usernames, nextPageToken: page.nextPageToken };
     }),
 
-    sendMessage: handler('SendMessage', async (request, { metadata, deadlineMs }) => {
-      validateUsername(request.recipient, 'recipient');
-      validateBody(request.body, limits.maxBodyBytes, 'body');
-      const requestId = validateRequestId(request.requestId, 'request_id');
+    sendMessage: handler('SendMessage', async (request, { metadata, deadlineMs, limitExceeded }) => {
+      check.username(request.recipient, 'recipient', limitExceeded);
+      check.body(request.body, limits.maxBodyBytes, 'body', limitExceeded);
+      const requestId = check.requestId(request.requestId, 'request_id', limitExceeded);
       const session = await auth.authenticate(metadata, deadlineMs);
       const value = { sender: session.username, recipient: request.recipient, body: request.body, requestId, sentAtUnixMs: Date.now() };
       const result = await execute(replica, { kind: { $case: 'send', value } }, 'send', deadlineMs);
@@ -116,33 +125,33 @@ export function chatService(deps: ChatServiceDeps): ChatServiceServer {
       return { message: toMessage(result.message), duplicate: result.duplicate };
     }),
 
-    listMessages: handler('ListMessages', async (request, { metadata, deadlineMs }) => {
+    listMessages: handler('ListMessages', async (request, { metadata, deadlineMs, limitExceeded }) => {
       const afterId = check.afterId('after_id', request.afterId);
-      const limit = validatePageSize(request.limit, 'limit');
+      const limit = check.pageSize(request.limit, 'limit', limitExceeded);
       await readAt(request.consistency, deadlineMs);
       const session = await auth.authenticate(metadata, deadlineMs);
       const page = await listMessages(replica.keyspace(), session.username, { unreadOnly: request.unreadOnly, afterId, limit });
       return { messages: page.messages.map(toMessage), more: page.more };
     }),
 
-    markRead: handler('MarkRead', async (request, { metadata, deadlineMs }) => {
-      const ids = validateIds(request.ids, 'ids');
+    markRead: handler('MarkRead', async (request, { metadata, deadlineMs, limitExceeded }) => {
+      const ids = check.ids(request.ids, 'ids', limitExceeded);
       const session = await auth.authenticate(metadata, deadlineMs);
       const value = { username: session.username, ids };
       const result = await execute(replica, { kind: { $case: 'markRead', value } }, 'count', deadlineMs);
       return { updated: result.count };
     }),
 
-    deleteMessages: handler('DeleteMessages', async (request, { metadata, deadlineMs }) => {
-      const ids = validateIds(request.ids, 'ids');
+    deleteMessages: handler('DeleteMessages', async (request, { metadata, deadlineMs, limitExceeded }) => {
+      const ids = check.ids(request.ids, 'ids', limitExceeded);
       const session = await auth.authenticate(metadata, deadlineMs);
       const value = { username: session.username, ids };
       const result = await execute(replica, { kind: { $case: 'deleteMessages', value } }, 'count', deadlineMs);
       return { deleted: result.count };
     }),
 
-    deleteAccount: handler('DeleteAccount', async (request, { metadata, deadlineMs }) => {
-      check.passwordToCheck('password', request.password);
+    deleteAccount: handler('DeleteAccount', async (request, { metadata, deadlineMs, limitExceeded }) => {
+      check.passwordToCheck('password', request.password, limitExceeded);
       await replica.readBarrier({ deadlineMs });
       const session = await auth.authenticate(metadata, deadlineMs);
       const account = await getAccount(replica.keyspace(), session.username);

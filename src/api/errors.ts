@@ -1,6 +1,6 @@
 // The one place where raftchat's errors become gRPC statuses. Handlers throw ApiError, chat's
 // ValidationError or the replica's ReplicaError; toStatus() turns each into a code a user can act on.
-import { status } from '@grpc/grpc-js';
+import { status, type Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ValidationError } from '../chat/validation.js';
 import type { CommandError } from '../gen/raftchat/command/v1/command.js';
@@ -14,6 +14,11 @@ export class ApiError extends Error {
     super(message);
     this.code = code;
   }
+
+  /** Trailing metadata to send with the status (e.g. `retry-after`); none by default. */
+  trailers(): Metadata | undefined {
+    return undefined;
+  }
 }
 
 /** A bad request field: the message names the field so the caller knows what to fix. */
@@ -25,13 +30,18 @@ export function invalidArgument(field: string, reason: string): ApiError {
 export interface StatusResponse {
   code: status;
   details: string;
+  /** Trailers, when the error carries any. */
+  metadata?: Metadata;
 }
 
 const retryable = 'safe to retry';
 
 /** Maps any error to a status; unexpected errors are logged in full and reported generically. */
 export function toStatus(err: unknown, logger: Logger, method: string): StatusResponse {
-  if (err instanceof ApiError) return { code: err.code, details: err.message };
+  if (err instanceof ApiError) {
+    const metadata = err.trailers();
+    return metadata === undefined ? { code: err.code, details: err.message } : { code: err.code, details: err.message, metadata };
+  }
   if (isError(err, ValidationError)) {
     const code = err.code === 'TOO_LARGE' ? status.RESOURCE_EXHAUSTED : status.INVALID_ARGUMENT;
     return { code, details: err.message.includes(err.field) ? err.message : `${err.field}: ${err.message}` };

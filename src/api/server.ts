@@ -8,6 +8,8 @@ import { CallRunner } from './calls.js';
 import { chatService } from './chat-service.js';
 import { clusterService } from './cluster-service.js';
 import { HealthReporter } from './health.js';
+import { InFlightLimiter, oversizeRequestCounter } from './inflight.js';
+import { LoginThrottle } from './login-throttle.js';
 import { resolveLimits, type ApiServerOptions } from './options.js';
 import { addReflection } from './reflection.js';
 import { SubscriptionHub } from './subscriptions.js';
@@ -20,6 +22,10 @@ export interface ApiServer {
   health: HealthReporter;
   /** Live Subscribe streams (for metrics). */
   subscriptions: Pick<SubscriptionHub, 'streams'>;
+  /** Calls open per client connection (for tests and debugging). */
+  inFlight: Pick<InFlightLimiter, 'open'>;
+  /** Keys the login throttle remembers (for tests and memory checks). */
+  loginThrottle: Pick<LoginThrottle, 'keys'>;
   /** Reports NOT_SERVING, ends Subscribe streams with UNAVAILABLE, lets unary calls finish (briefly), stops. */
   close(): Promise<void>;
 }
@@ -30,18 +36,27 @@ const closeGraceMs = 2_000;
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const limits = resolveLimits(options.limits);
   const logger = options.logger;
+  const calls = new CallRunner(logger, limits.defaultDeadlineMs, options.observer);
+  const inFlight = new InFlightLimiter(limits.maxInFlightPerConnection, calls.limitExceeded);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': limits.maxReceiveBytes,
     // Subscribers may sit idle for a long time: keepalive notices peers that vanished.
     'grpc.keepalive_time_ms': 60_000,
     'grpc.keepalive_timeout_ms': 20_000,
-    interceptors: options.interceptors ?? [],
+    // Innermost first: the oversize counter must see grpc-js's own refusals; the in-flight limit
+    // goes last, nearest the handlers, so the caller's interceptors (metrics) see its refusals.
+    interceptors: [oversizeRequestCounter(calls.limitExceeded), ...(options.interceptors ?? []), inFlight.interceptor],
   });
   const auth = new Authenticator(new TokenSigner(options.auth.tokenKey, options.auth.tokenTtlMs), options.replica, options.auth.adminToken);
   const subscriptions = new SubscriptionHub(options.replica, limits.maxSubscriptionsPerUser);
-  const calls = new CallRunner(logger, limits.defaultDeadlineMs, options.observer);
+  const loginThrottle = new LoginThrottle({
+    perUsername: { perMinute: limits.loginFailuresPerUsernamePerMinute, burst: limits.loginFailureBurstPerUsername },
+    perPeer: { perMinute: limits.loginFailuresPerPeerPerMinute, burst: limits.loginFailureBurstPerPeer },
+    maxKeys: limits.loginThrottleMaxKeys,
+    nowMs: options.nowMs ?? Date.now,
+  });
   const replica = options.replica;
-  server.addService(ChatServiceService, chatService({ replica, auth, limits, subscriptions, calls, logger }));
+  server.addService(ChatServiceService, chatService({ replica, auth, limits, subscriptions, calls, logger, loginThrottle }));
   server.addService(ClusterServiceService, clusterService({ replica, auth, calls, version: packageVersion() }));
   const health = new HealthReporter(options.replica, limits.healthPollIntervalMs);
   health.implementation.addToServer(server);
@@ -76,7 +91,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
     return closing;
   };
-  return { port, server, health, subscriptions, close };
+  return { port, server, health, subscriptions, inFlight, loginThrottle, close };
 }
 
 /** The version in package.json, reported by GetStatus; '' when it cannot be read. */

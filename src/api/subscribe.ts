@@ -9,7 +9,8 @@ import type { StoredMessage } from '../gen/raftchat/command/v1/command.js';
 import type { ChatServiceDeps } from './chat-service.js';
 import { callDeadlineMs } from './calls.js';
 import { toMessage } from './commands.js';
-import { toStatus, type StatusResponse } from './errors.js';
+import type { StatusResponse } from './errors.js';
+import { LimitExceededError } from './limits.js';
 import type { SubscriptionSink } from './subscriptions.js';
 import type { TokenClaims } from './tokens.js';
 import * as check from './validate.js';
@@ -63,7 +64,7 @@ class Subscription implements SubscriptionSink {
       this.buffer = [];
       this.live = true;
     } catch (err) {
-      this.finish(toStatus(err, this.deps.logger, method));
+      this.finish(this.deps.calls.toStatus(err, method));
     }
   }
 
@@ -89,7 +90,7 @@ class Subscription implements SubscriptionSink {
     const session = this.session;
     if (session === undefined || this.ended) return;
     // Another session of the same user may have been the one revoked: re-check this one.
-    this.deps.auth.checkSession(session).catch((err: unknown) => this.finish(toStatus(err, this.deps.logger, method)));
+    this.deps.auth.checkSession(session).catch((err: unknown) => this.finish(this.deps.calls.toStatus(err, method)));
   }
 
   /**
@@ -114,7 +115,7 @@ class Subscription implements SubscriptionSink {
         while (!this.ended && this.buffer.length > 0) await this.send(this.buffer.shift()!);
         this.live = true;
       } catch (err) {
-        this.finish(toStatus(err, this.deps.logger, method));
+        this.finish(this.deps.calls.toStatus(err, method));
       }
     })();
   }
@@ -147,11 +148,10 @@ class Subscription implements SubscriptionSink {
   }
 
   private tooSlow(): void {
+    if (this.ended) return;
     const bound = this.deps.limits.maxPendingMessagesPerSubscription;
-    this.finish({
-      code: status.RESOURCE_EXHAUSTED,
-      details: `subscriber too slow: more than ${bound} messages queued; subscribe again with after_id = ${this.lastSentId}`,
-    });
+    const details = `subscriber too slow: more than ${bound} messages queued; subscribe again with after_id = ${this.lastSentId}`;
+    this.finish(this.deps.calls.toStatus(new LimitExceededError('subscription_backlog', details), method));
   }
 
   /**

@@ -5,6 +5,7 @@ import { status } from '@grpc/grpc-js';
 import type { StoredMessage } from '../gen/raftchat/command/v1/command.js';
 import type { ReplicaApi } from '../node/types.js';
 import { ApiError } from './errors.js';
+import { LimitExceededError } from './limits.js';
 
 /** What a stream is told; each call must return quickly and never throw. */
 export interface SubscriptionSink {
@@ -43,7 +44,7 @@ export class SubscriptionHub {
       this.sinksByUser.set(username, sinks);
     }
     if (sinks.size >= this.maxPerUser) {
-      throw new ApiError(status.RESOURCE_EXHAUSTED, `at most ${this.maxPerUser} Subscribe streams per user: close one first`);
+      throw new LimitExceededError('subscriptions_per_user', `at most ${this.maxPerUser} Subscribe streams per user: close one first`);
     }
     sinks.add(sink);
     this.total++;

@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Replica } from '../node/replica.js';
 import { loadTls } from '../node/tls.js';
 import { replicaDefaults, type InitialMember, type ReplicaConfig } from '../node/config.js';
-import { startApiServer } from '../api/index.js';
+import { defaultLimits, startApiServer, type ApiLimits } from '../api/index.js';
 import { countAccounts } from '../chat/index.js';
 import { createMetrics, grpcServerMetricsInterceptor, startMetricsServer } from '../metrics/index.js';
 import { ChatServiceService, ClusterServiceClient, ClusterServiceService, type GetStatusResponse } from '../gen/chat/v1/chat.js';
@@ -42,7 +42,15 @@ interface ServeFlags extends KubernetesOptions {
   tickMs: string;
   electionTicks: string;
   snapshotEntries: string;
+  maxInFlightPerConnection: string;
+  loginFailuresPerUsernamePerMinute: string;
+  loginFailureBurstPerUsername: string;
+  loginFailuresPerPeerPerMinute: string;
+  loginFailureBurstPerPeer: string;
+  loginThrottleMaxKeys: string;
 }
+
+const apiDefaults = defaultLimits();
 
 const program = new Command('chatd').description('raftchat replica').showHelpAfterError();
 
@@ -72,12 +80,19 @@ registerKubernetesOptions(program.command('serve'))
   .addOption(new Option('--tick-ms <ms>', 'Raft tick interval').env('RAFTCHAT_TICK_MS').default(String(replicaDefaults.tickIntervalMs)))
   .addOption(new Option('--election-ticks <n>', 'ticks before a follower campaigns').env('RAFTCHAT_ELECTION_TICKS').default(String(replicaDefaults.electionTicks)))
   .addOption(new Option('--snapshot-entries <n>', 'compact the log every n applied entries').env('RAFTCHAT_SNAPSHOT_ENTRIES').default(String(replicaDefaults.snapshotEveryEntries)))
+  .addOption(new Option('--max-in-flight-per-connection <n>', 'calls open at once on one client connection').env('RAFTCHAT_MAX_IN_FLIGHT_PER_CONNECTION').default(String(apiDefaults.maxInFlightPerConnection)))
+  .addOption(new Option('--login-failures-per-username-per-minute <n>', 'failed logins a username earns back per minute (per replica)').env('RAFTCHAT_LOGIN_FAILURES_PER_USERNAME_PER_MINUTE').default(String(apiDefaults.loginFailuresPerUsernamePerMinute)))
+  .addOption(new Option('--login-failure-burst-per-username <n>', 'failed logins a username may have at once').env('RAFTCHAT_LOGIN_FAILURE_BURST_PER_USERNAME').default(String(apiDefaults.loginFailureBurstPerUsername)))
+  .addOption(new Option('--login-failures-per-peer-per-minute <n>', 'failed logins a client address earns back per minute (per replica)').env('RAFTCHAT_LOGIN_FAILURES_PER_PEER_PER_MINUTE').default(String(apiDefaults.loginFailuresPerPeerPerMinute)))
+  .addOption(new Option('--login-failure-burst-per-peer <n>', 'failed logins a client address may have at once').env('RAFTCHAT_LOGIN_FAILURE_BURST_PER_PEER').default(String(apiDefaults.loginFailureBurstPerPeer)))
+  .addOption(new Option('--login-throttle-max-keys <n>', 'usernames (and addresses) the login throttle remembers').env('RAFTCHAT_LOGIN_THROTTLE_MAX_KEYS').default(String(apiDefaults.loginThrottleMaxKeys)))
   .action(async (flags: ServeFlags) => {
     const log = pino({ level: flags.logLevel, base: { nodeId: flags.id } });
     try {
       const config = await buildConfig(flags, log);
+      const apiLimits = apiLimitsFrom(flags);
       const k8s = flags.kubernetes === true ? await runKubernetesMode(flags, config, log) : undefined;
-      await serve(k8s?.config ?? config, log, k8s);
+      await serve(k8s?.config ?? config, log, apiLimits, k8s);
     } catch (err) {
       log.fatal({ err }, 'chatd could not start');
       process.exit(1);
@@ -126,8 +141,21 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
   return config;
 }
 
-async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): Promise<void> {
+/** The client API's abuse limits from their flags (the rest of ApiLimits comes from the replica config). */
+function apiLimitsFrom(flags: ServeFlags): Partial<ApiLimits> {
+  return {
+    maxInFlightPerConnection: positiveInt(flags.maxInFlightPerConnection, '--max-in-flight-per-connection'),
+    loginFailuresPerUsernamePerMinute: positiveInt(flags.loginFailuresPerUsernamePerMinute, '--login-failures-per-username-per-minute'),
+    loginFailureBurstPerUsername: positiveInt(flags.loginFailureBurstPerUsername, '--login-failure-burst-per-username'),
+    loginFailuresPerPeerPerMinute: positiveInt(flags.loginFailuresPerPeerPerMinute, '--login-failures-per-peer-per-minute'),
+    loginFailureBurstPerPeer: positiveInt(flags.loginFailureBurstPerPeer, '--login-failure-burst-per-peer'),
+    loginThrottleMaxKeys: positiveInt(flags.loginThrottleMaxKeys, '--login-throttle-max-keys'),
+  };
+}
+
+async function serve(config: ReplicaConfig, log: Logger, apiLimits: Partial<ApiLimits>, k8s?: KubernetesMode): Promise<void> {
   const tls = loadTls(config.tls);
+  await tls.ready;
   const metrics = createMetrics({ nodeId: config.id });
   const replica = await Replica.start(config, log, metrics);
   const api = await startApiServer({
@@ -135,7 +163,7 @@ async function serve(config: ReplicaConfig, log: Logger, k8s?: KubernetesMode): 
     replica: k8s === undefined ? replica : guardAdmission(replica, k8s.admission),
     address: config.clientAddress,
     auth: { tokenKey: deriveKey(config.clusterSecret, 'client-tokens'), tokenTtlMs: config.tokenTtlMs, adminToken: config.adminToken || undefined },
-    limits: { maxBodyBytes: config.maxBodyBytes },
+    limits: { ...apiLimits, maxBodyBytes: config.maxBodyBytes },
     logger: log.child({ component: 'api' }),
     interceptors: [grpcServerMetricsInterceptor(metrics)],
     ...(tls.clientServer !== undefined ? { credentials: tls.clientServer } : {}),

@@ -1,5 +1,5 @@
 // Chat-level metrics: messages sent, accounts, live Subscribe streams, writes forwarded to the
-// leader, and requests the API turned away — by reason, never by user or message.
+// leader, and requests the API turned away — by reason or by limit, never by user or message.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readCount, type CountSource } from './status.js';
 
@@ -21,6 +21,33 @@ export function rejectReason(codeOrReason: string): RejectReason {
   return (rejectReasons as readonly string[]).includes(snake) ? (snake as RejectReason) : 'other';
 }
 
+/**
+ * The API's abuse limits (src/api/limits.ts's limitNames, kept equal by a test): the `limit` label
+ * of raftchat_api_limit_exceeded_total. Anything else is counted as `other`.
+ */
+export const apiLimitNames = [
+  'max_receive_bytes',
+  'body_bytes',
+  'username_length',
+  'password_length',
+  'request_id_length',
+  'pattern_length',
+  'page_size',
+  'ids_count',
+  'subscriptions_per_user',
+  'subscription_backlog',
+  'inflight_per_connection',
+  'login_throttle_username',
+  'login_throttle_peer',
+  'other',
+] as const;
+export type ApiLimitName = (typeof apiLimitNames)[number];
+
+/** The label value for a limit name; unknown names become `other` so the label stays bounded. */
+export function apiLimitName(limit: string): ApiLimitName {
+  return (apiLimitNames as readonly string[]).includes(limit) ? (limit as ApiLimitName) : 'other';
+}
+
 /** A finished API call as src/api's ApiObserver reports it (`code` is the status name, `INVALID_ARGUMENT`). */
 export interface HandledCallLike {
   service: string;
@@ -36,6 +63,7 @@ export class ChatMetrics {
   private readonly messagesSent: Counter;
   private readonly forwardedWrites: Counter;
   private readonly rejected: Counter<'reason'>;
+  private readonly limitsExceeded: Counter<'limit'>;
   private readonly subscribers: Gauge;
   private accountsSource: CountSource | undefined;
   private subscribersSource: CountSource | undefined;
@@ -59,6 +87,13 @@ export class ChatMetrics {
       registers,
     });
     for (const reason of rejectReasons) this.rejected.inc({ reason }, 0);
+    this.limitsExceeded = new Counter({
+      name: 'raftchat_api_limit_exceeded_total',
+      help: 'Requests the API refused because they went over one of its limits (sizes, rates, concurrency), by limit.',
+      labelNames: ['limit'] as const,
+      registers,
+    });
+    for (const limit of apiLimitNames) this.limitsExceeded.inc({ limit }, 0);
     const subscribers = () => this.subscribersSource;
     this.subscribers = new Gauge({
       name: 'raftchat_chat_subscribers',
@@ -101,7 +136,13 @@ export class ChatMetrics {
         this.requestRejected(call.code);
       }
     },
+    limitExceeded: (limit: string): void => this.limitExceeded(limit),
   };
+
+  /** One request refused by the API limit `limit` (a name from apiLimitNames). */
+  limitExceeded(limit: string): void {
+    this.limitsExceeded.inc({ limit: apiLimitName(limit) });
+  }
 
   forwardedWrite(): void {
     this.forwardedWrites.inc();

@@ -7,3 +7,4 @@ export type { StatusSnapshot, MemberSnapshot, StatusSource, CountSource } from '
 export { GrpcServerMetrics, grpcCodeName, grpcType, type GrpcType, type GrpcMethodDescription } from './grpc-metrics.js';
 export { RaftMetrics, proposalFailureReasons, proposalFailureReason, type ProposalFailureReason } from './raft-metrics.js';
 export { ChatMetrics, rejectReasons, rejectReason, type RejectReason, type HandledCallLike } from './chat-metrics.js';
+export { apiLimitNames, apiLimitName, type ApiLimitName } from './chat-metrics.js';
