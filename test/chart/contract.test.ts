@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { at, helmHome, only, render, templateRaw, type K8sObject } from './support/render.js';
 import { ensureTools, FETCH_TIMEOUT_MS, HELMS } from './support/tools.js';
+import { defaultLimits } from '../../src/api/index.js';
 
 const helm4 = HELMS[1];
 
@@ -35,6 +36,7 @@ describe('chart: the pod contract (K8S-CONTRACT.md)', function () {
   after(() => home.dispose());
 
   it('runs `serve --kubernetes` with every environment variable the contract names', () => {
+    const defaults = defaultLimits();
     assert.deepEqual(at(chatd, 'args'), ['serve', '--kubernetes']);
     const env = at(chatd, 'env') as EnvVar[];
     const byName = new Map(env.map((e) => [e.name, e.value ?? `fieldRef:${e.valueFrom?.fieldRef?.fieldPath}`]));
@@ -52,6 +54,12 @@ describe('chart: the pod contract (K8S-CONTRACT.md)', function () {
       RAFTCHAT_SECRET_FILE: '/etc/raftchat/secret/cluster-secret',
       RAFTCHAT_ADMIN_TOKEN_FILE: '/etc/raftchat/secret/admin-token',
       RAFTCHAT_LOG_LEVEL: 'info',
+      // The client API's abuse limits, at chatd's own defaults (src/api/options.ts).
+      RAFTCHAT_MAX_IN_FLIGHT_PER_CONNECTION: String(defaults.maxInFlightPerConnection),
+      RAFTCHAT_LOGIN_FAILURES_PER_USERNAME_PER_MINUTE: String(defaults.loginFailuresPerUsernamePerMinute),
+      RAFTCHAT_LOGIN_FAILURE_BURST_PER_USERNAME: String(defaults.loginFailureBurstPerUsername),
+      RAFTCHAT_LOGIN_FAILURES_PER_PEER_PER_MINUTE: String(defaults.loginFailuresPerPeerPerMinute),
+      RAFTCHAT_LOGIN_FAILURE_BURST_PER_PEER: String(defaults.loginFailureBurstPerPeer),
       RAFTCHAT_TLS_CLIENT: 'false',
       RAFTCHAT_TLS_PEER: 'false',
     });
