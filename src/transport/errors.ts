@@ -51,13 +51,20 @@ export const REMOTE_CODE_KEY = 'x-raftchat-error-code';
 /** Maps a failed call's status to a TransportError. The one place this mapping lives. */
 export function fromServiceError(err: ServiceError): TransportError {
   const remote = err.metadata instanceof Metadata ? err.metadata.get(REMOTE_CODE_KEY)[0] : undefined;
-  const details = err.details || err.message;
-  if (typeof remote === 'string') {
-    const code: TransportErrorCode =
-      remote === 'UNAVAILABLE' ? 'UNAVAILABLE' : remote === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : 'REMOTE';
-    return new TransportError(code, details, { status: err.code, remoteCode: remote });
+  return fromStatus(err.code, err.details || err.message, typeof remote === 'string' ? remote : undefined);
+}
+
+/**
+ * The same mapping for a status that arrived as data (a ForwardOutcome) rather than as the end of a
+ * call, so a command forwarded on the stream fails exactly as it would have over unary Forward.
+ */
+export function fromStatus(code: status, details: string, remoteCode: string | undefined): TransportError {
+  if (remoteCode !== undefined && remoteCode !== '') {
+    const mapped: TransportErrorCode =
+      remoteCode === 'UNAVAILABLE' ? 'UNAVAILABLE' : remoteCode === 'DEADLINE_EXCEEDED' ? 'DEADLINE_EXCEEDED' : 'REMOTE';
+    return new TransportError(mapped, details, { status: code, remoteCode });
   }
-  return new TransportError(codeForStatus(err.code), details, { status: err.code });
+  return new TransportError(codeForStatus(code), details, { status: code });
 }
 
 function codeForStatus(code: status): TransportErrorCode {

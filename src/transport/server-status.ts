@@ -1,5 +1,6 @@
-// Turns an error thrown by a peer handler (the replica's) into the gRPC status the caller receives.
-// Errors with a string `code` keep it in trailing metadata, so the calling side can tell the
+// Turns an error thrown by a peer handler (the replica's) into the gRPC status the caller receives:
+// a unary call's status, or a ForwardOutcome's fields. Errors with a string `code` keep it (in
+// trailing metadata, or the outcome's remote_code), so the calling side can tell the
 // handler's own UNAVAILABLE (no leader) from a dead connection (see errors.ts fromServiceError).
 
 import { Metadata, status } from '@grpc/grpc-js';
@@ -24,13 +25,26 @@ const STATUS_BY_TRANSPORT_CODE: Partial<Record<TransportError['code'], status>> 
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
 };
 
-export function handlerErrorStatus(err: unknown): Partial<StatusObject> {
+/** A handler's failure as the caller will see it: gRPC status, details and the handler's own code. */
+export interface HandlerFailure {
+  code: status;
+  details: string;
+  remoteCode: string | undefined;
+}
+
+export function handlerFailure(err: unknown): HandlerFailure {
   const details = err instanceof Error ? err.message : String(err);
   const transportStatus = err instanceof TransportError ? STATUS_BY_TRANSPORT_CODE[err.code] : undefined;
-  if (transportStatus !== undefined) return { code: transportStatus, details };
+  if (transportStatus !== undefined) return { code: transportStatus, details, remoteCode: undefined };
   const code = (err as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string') return { code: status.UNKNOWN, details };
+  if (typeof code !== 'string') return { code: status.UNKNOWN, details, remoteCode: undefined };
+  return { code: STATUS_BY_CODE[code] ?? status.UNKNOWN, details, remoteCode: code };
+}
+
+export function handlerErrorStatus(err: unknown): Partial<StatusObject> {
+  const { code, details, remoteCode } = handlerFailure(err);
+  if (remoteCode === undefined) return { code, details };
   const metadata = new Metadata();
-  metadata.set(REMOTE_CODE_KEY, code);
-  return { code: STATUS_BY_CODE[code] ?? status.UNKNOWN, details, metadata };
+  metadata.set(REMOTE_CODE_KEY, remoteCode);
+  return { code, details, metadata };
 }

@@ -9,6 +9,7 @@ import type { Message, NodeId } from '../raft/types.js';
 import type { PeerSecret } from './auth.js';
 import { serverChannelOptions } from './channel.js';
 import { forwardHandler } from './server-forward.js';
+import { DEFAULT_MAX_FORWARDS_IN_FLIGHT, forwardStreamHandler } from './server-forward-stream.js';
 import { CallGuard } from './server-guard.js';
 import type { PeerAddressOf } from './server-identity.js';
 import { raftHandler } from './server-raft.js';
@@ -43,6 +44,10 @@ export interface PeerServiceOptions {
    * server runs mTLS: the peer token alone lets any holder of the secret speak as any member.
    */
   peerAddressOf?: PeerAddressOf;
+  /** The senders' maxBatchBytes: sizes the largest message accepted and outcome batches (default 4 MiB). */
+  maxBatchBytes?: number;
+  /** Forwarded commands per ForwardStream without an outcome yet; more are refused (default 8192). */
+  maxForwardsInFlight?: number;
 }
 
 export interface PeerServerOptions extends PeerServiceOptions {
@@ -50,8 +55,6 @@ export interface PeerServerOptions extends PeerServiceOptions {
   address: string;
   /** mTLS for the peer port; plaintext when absent. */
   credentials?: ServerCredentials;
-  /** The senders' maxBatchBytes: sizes the largest message accepted (default 4 MiB). */
-  maxBatchBytes?: number;
 }
 
 export interface PeerServer {
@@ -72,6 +75,7 @@ const rawPeerService: ServiceDefinition = {
   raft: { ...PeerServiceService.raft, requestDeserialize: (bytes: Buffer): Buffer => bytes },
   snapshot: { ...PeerServiceService.snapshot, requestDeserialize: (bytes: Buffer): Buffer => bytes },
   forward: { ...PeerServiceService.forward, requestDeserialize: (bytes: Buffer): Buffer => bytes },
+  forwardStream: { ...PeerServiceService.forwardStream, requestDeserialize: (bytes: Buffer): Buffer => bytes },
 };
 
 /** Adds PeerService to a server the caller owns; returns the senders with open Raft streams. */
@@ -80,10 +84,17 @@ export function addPeerService(server: Server, options: PeerServiceOptions): { o
   const guard = new CallGuard(options.clusterId, options.peerSecret, logger, options.peerAddressOf);
   const openStreams = new Map<object, NodeId>();
   const { handlers, selfId } = options;
+  const onForward = (command: Uint8Array, deadlineMs: number, from: NodeId) => handlers.onForward(command, deadlineMs, from);
   server.addService(rawPeerService, {
     raft: raftHandler({ selfId, guard, logger, openStreams, onMessages: (messages) => handlers.onMessages(messages) }),
     snapshot: snapshotHandler({ selfId, guard, logger, onSnapshot: (snapshot) => handlers.onSnapshot(snapshot) }),
-    forward: forwardHandler({ guard, onForward: (command, deadlineMs, from) => handlers.onForward(command, deadlineMs, from) }),
+    forward: forwardHandler({ guard, onForward }),
+    forwardStream: forwardStreamHandler({
+      guard,
+      onForward,
+      maxInFlight: options.maxForwardsInFlight ?? DEFAULT_MAX_FORWARDS_IN_FLIGHT,
+      maxBatchBytes: options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES,
+    }),
   });
   return { openRaftStreams: () => [...openStreams.values()] };
 }

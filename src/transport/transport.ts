@@ -1,5 +1,5 @@
 // The client side of the peer port: one gRPC channel per peer carrying a long-lived Raft stream,
-// snapshot streams (one in flight per peer) and forwarded commands. Membership changes arrive as
+// snapshot streams (one in flight per peer) and a ForwardStream of forwarded commands. Membership changes arrive as
 // setPeers(); callbacks (onUnreachable, onSnapshotDone) are never called from inside send().
 
 import { Client, Metadata, connectivityState, credentials as grpcCredentials } from '@grpc/grpc-js';
@@ -12,6 +12,8 @@ import { PEER_AUTH_KEY, peerToken } from './auth.js';
 import type { PeerSecret } from './auth.js';
 import { clientChannelOptions } from './channel.js';
 import { TransportError, fromServiceError } from './errors.js';
+import { ForwardStream } from './forward-stream.js';
+import type { ForwardResult } from './forward-stream.js';
 import { RaftStream } from './raft-stream.js';
 import type { RaftStreamStats } from './raft-stream.js';
 import { sendSnapshot } from './snapshot-send.js';
@@ -38,6 +40,12 @@ export interface PeerTransportOptions {
    * full reconnect back-off; 0 fails at once).
    */
   forwardConnectWaitMs?: number;
+  /**
+   * 'stream' (the default): forwarded commands share one ForwardStream per peer, batched per
+   * event-loop turn; a peer without it (UNIMPLEMENTED) gets unary calls. 'unary': one Forward call
+   * per command, as before ForwardStream (for benchmarks and tests).
+   */
+  forwardMode?: 'stream' | 'unary';
   /** A snapshot that has not been acknowledged by then fails (default 10 minutes). */
   snapshotTimeoutMs?: number;
   /** A peer could not be reached: the replica calls raft.reportUnreachable(peerId). */
@@ -51,10 +59,7 @@ export interface PeerTransportOptions {
   onSnapshotDone: (peerId: NodeId, ok: boolean) => void;
 }
 
-export interface ForwardResult {
-  index: number;
-  result: Uint8Array;
-}
+export type { ForwardResult } from './forward-stream.js';
 
 export interface PeerStatus extends RaftStreamStats {
   address: string;
@@ -66,6 +71,7 @@ interface PeerLink {
   address: string;
   client: Client;
   stream: RaftStream;
+  forwards: ForwardStream;
   snapshotInFlight: boolean;
   /** Aborted when the peer is removed: cancels a snapshot in flight. */
   removed: AbortController;
@@ -149,8 +155,11 @@ export class PeerTransport {
    * Hands `command` to `peerId` (the leader) to propose; resolves with its log index and result once
    * applied there. `deadlineMs` is absolute, in ms since the epoch (as in ProposeOptions).
    *
-   * Rejects with a TransportError. UNKNOWN_PEER, CLOSED and an UNAVAILABLE without `status` (no
-   * connection within forwardConnectWaitMs) mean the command never left this replica: safe to retry.
+   * Rejects with a TransportError, the same for the stream and unary Forward. UNKNOWN_PEER, CLOSED and
+   * an UNAVAILABLE without `status` (no connection within forwardConnectWaitMs, or a stream that broke
+   * before the command was written) mean the command never left this replica: safe to retry. Every
+   * other error may follow a command the leader applies (a broken stream after the write is
+   * UNAVAILABLE with the call's status).
    */
   async forward(peerId: NodeId, command: Uint8Array, deadlineMs: number): Promise<ForwardResult> {
     if (this.closed) throw new TransportError('CLOSED', 'peer transport is closed');
@@ -158,9 +167,15 @@ export class PeerTransport {
     if (link === undefined) throw new TransportError('UNKNOWN_PEER', `no address for peer '${peerId}'`);
     const connectWaitMs = this.options.forwardConnectWaitMs ?? DEFAULT_FORWARD_CONNECT_WAIT_MS;
     await connected(link.client, Math.min(deadlineMs, Date.now() + connectWaitMs));
+    if (this.options.forwardMode === 'unary') return this.forwardUnary(link.client, command, deadlineMs);
+    return link.forwards.forward(command, deadlineMs);
+  }
+
+  /** One Forward call for one command. */
+  private forwardUnary(client: Client, command: Uint8Array, deadlineMs: number): Promise<ForwardResult> {
     const { forward } = PeerServiceService;
     return new Promise<ForwardResult>((resolve, reject) => {
-      link.client.makeUnaryRequest(
+      client.makeUnaryRequest(
         forward.path,
         forward.requestSerialize,
         forward.responseDeserialize,
@@ -209,7 +224,16 @@ export class PeerTransport {
       logger: this.logger,
       onUnreachable: (peerId) => this.reportUnreachableNow(peerId),
     });
-    return { address, client, stream, snapshotInFlight: false, removed: new AbortController() };
+    const forwards = new ForwardStream({
+      peerId: id,
+      client,
+      clusterId: this.options.clusterId,
+      metadata: () => this.metadata(),
+      maxBatchBytes,
+      logger: this.logger,
+      unary: (command, deadlineMs) => this.forwardUnary(client, command, deadlineMs),
+    });
+    return { address, client, stream, forwards, snapshotInFlight: false, removed: new AbortController() };
   }
 
   private async removePeer(id: NodeId, link: PeerLink): Promise<void> {
@@ -217,6 +241,7 @@ export class PeerTransport {
     this.logger.info({ peer: id, address: link.address }, 'peer removed; closing its streams');
     // Cancels a snapshot still streaming to it; its onSnapshotDone(false) follows.
     link.removed.abort();
+    link.forwards.close(this.closed ? 'the peer transport closed' : 'the peer was removed');
     await link.stream.close();
     link.client.close();
   }
