@@ -20,6 +20,7 @@ export class RaftMetrics {
   private readonly leaderChanges: Counter;
   private readonly committed: Counter;
   private readonly commitSeconds: Histogram;
+  private readonly refusedMessages: Counter<'reason'>;
   private readonly failed: Counter<'reason'>;
   private readonly appendDurableSeconds: Histogram;
   private readonly fsyncSeconds: Histogram;
@@ -58,6 +59,12 @@ export class RaftMetrics {
       name: 'raftchat_raft_proposal_commit_duration_seconds',
       help: 'Time from propose() on this replica to the entry being applied (forwarding and replication included).',
       buckets: [...commitSecondsBuckets],
+      registers,
+    });
+    this.refusedMessages = new Counter({
+      name: 'raftchat_raft_peer_messages_refused_total',
+      help: 'Raft messages from peers that the core dropped unread because no correct peer sends them (src/raft/peer-message.ts), by reason. Anything but misdirected or not-a-member points at a buggy or hostile peer.',
+      labelNames: ['reason'] as const,
       registers,
     });
     this.failed = new Counter({
@@ -147,6 +154,11 @@ export class RaftMetrics {
   proposalCommitted(seconds: number): void {
     this.committed.inc();
     this.commitSeconds.observe(seconds);
+  }
+
+  /** The core refused a peer's message; `reason` is a PeerMessageRefusalCode (a fixed set). */
+  peerMessageRefused(reason: string): void {
+    this.refusedMessages.inc({ reason });
   }
 
   /** A proposal made through this replica failed; `reason` is a ReplicaError code or a reason. */

@@ -76,6 +76,9 @@ export class ReplicaMetrics {
   proposalFailed(reason: string): void {
     this.raft.proposalFailed(reason);
   }
+  peerMessageRefused(reason: string): void {
+    this.raft.peerMessageRefused(reason);
+  }
   observeAppendToDurableSeconds(seconds: number): void {
     this.raft.observeAppendToDurableSeconds(seconds);
   }

@@ -533,7 +533,8 @@ export class Replica implements ReplicaApi {
   private step(message: Message): void {
     if (this.stopping || this.fatalError !== undefined) return;
     try {
-      this.raft.step(message);
+      const refused = this.raft.step(message);
+      if (refused !== undefined) this.metrics?.peerMessageRefused(refused.code);
     } catch (err) {
       if (err instanceof RaftError) {
         this.log.debug({ err, type: MessageType[message.type], from: message.from }, 'message dropped');

@@ -1,6 +1,7 @@
 // Bookkeeping between a caller and the Ready loop: proposals waiting for their entry to be applied,
 // and linearizable reads waiting for a ReadIndex answer and then for the applied index to reach it.
 
+import { randomBytes } from 'node:crypto';
 import { ReplicaError } from './types.js';
 
 interface ProposalWaiter<T> {
@@ -77,6 +78,12 @@ export class ReadBarriers {
   private readonly inFlight = new Map<string, Reader[]>();
   private readonly waitingForApply: Array<{ index: number; readers: Reader[] }> = [];
   private sequence = 0;
+  /**
+   * Request names must never repeat across restarts of this replica: a leader's late answer to a
+   * request from before a restart would otherwise answer a new request of the same name with an
+   * index from before writes it has since seen acknowledged — a stale read.
+   */
+  private readonly prefix = randomBytes(8).toString('hex');
 
   constructor(private readonly issue: (ctx: Uint8Array) => void) {}
 
@@ -97,7 +104,7 @@ export class ReadBarriers {
   /** Issues one ReadIndex request for everyone waiting, unless one is already out. */
   flush(): void {
     if (this.waitingForRequest.length === 0 || this.inFlight.size > 0) return;
-    const key = `r${++this.sequence}`;
+    const key = `${this.prefix}.${++this.sequence}`;
     this.inFlight.set(key, this.waitingForRequest);
     this.waitingForRequest = [];
     this.issue(new TextEncoder().encode(key));

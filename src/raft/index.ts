@@ -2,6 +2,9 @@
 export * from './types.js';
 export { RaftError, InvariantError, assert, type RaftErrorCode } from './errors.js';
 export { RawNode } from './raw-node.js';
+export {
+  checkPeerMessage, MAX_TERM, type PeerMessageRefusal, type PeerMessageRefusalCode, type ReceiverView,
+} from './peer-message.js';
 export { MemoryStorage } from './storage.js';
 export { encodeConfChange, decodeConfChange } from './confchange/codec.js';
 export { applyChange as applyConfChangeToConfState } from './confchange/changer.js';

@@ -562,6 +562,13 @@ export class Raft {
         return;
       case MessageType.TransferLeader:
       case MessageType.ReadIndex:
+        if (m.type === MessageType.ReadIndex && m.from !== this.id) {
+          // A peer took us for the leader. Forwarded, the answer would come back to us (send() puts
+          // our id in `from`; the transport lets nobody speak for another) under a context unique only
+          // on that peer, where it could answer one of our reads: drop it, the peer retries (§6.4).
+          this.logger.debug({ nodeId: this.id, from: m.from }, 'ReadIndex from a peer; not the leader, dropping');
+          return;
+        }
         if (this.lead === NONE) {
           this.logger.debug({ nodeId: this.id, type: MessageType[m.type] }, 'no leader to forward to; dropping');
           return;

@@ -3,10 +3,11 @@
 // acknowledges it.
 import { encodeConfChange } from './confchange/codec.js';
 import { assert } from './errors.js';
+import { checkPeerMessage, type PeerMessageRefusal, type ReceiverView } from './peer-message.js';
 import { Raft } from './raft.js';
 import {
   EntryType, NONE,
-  type Config, type ConfChange, type ConfState, type Entry, type HardState, type Message, type NodeId,
+  type Config, type ConfChange, type ConfState, type Entry, type HardState, type Logger, type Message, type NodeId,
   type ProgressStatus, type Ready, type SoftState, type Status,
 } from './types.js';
 
@@ -21,12 +22,24 @@ export class RawNode {
   /** A Ready handed out and not yet advanced. */
   private outstanding = false;
   private readonly preVote: boolean;
+  private readonly logger: Logger | undefined;
+  /** What checkPeerMessage needs of this node, read live from the state machine. */
+  private readonly receiver: ReceiverView;
 
   constructor(config: Config) {
-    this.raft = new Raft(config);
+    const raft = new Raft(config);
+    this.raft = raft;
     this.preVote = config.preVote;
-    this.prevSoftState = this.raft.softState();
+    this.logger = config.logger;
+    this.prevSoftState = raft.softState();
     this.prevHardState = config.storage.initialState().hardState;
+    this.receiver = {
+      id: raft.id,
+      get term() { return raft.term; },
+      get role() { return raft.role; },
+      get lastIndex() { return raft.log.lastIndex(); },
+      isMember: (id) => raft.tracker.isMember(id),
+    };
   }
 
   /** One unit of logical time: elections time out, leaders send heartbeats (§5.2). */
@@ -34,10 +47,24 @@ export class RawNode {
     this.raft.tick();
   }
 
-  /** A message from a peer. Messages for a node that is not this one are ignored. */
-  step(m: Message): void {
-    if (m.to !== this.raft.id && m.to !== NONE) return;
-    this.raft.step(m);
+  /**
+   * A message from a peer. One that no correct peer sends (checkPeerMessage: addressed elsewhere,
+   * malformed, a response from a non-member) is dropped and the refusal returned, so a buggy or
+   * replaying peer can neither trip the core's assertions (a remote crash) nor bend its rules.
+   */
+  step(m: Message): PeerMessageRefusal | undefined {
+    const refusal = checkPeerMessage(m, this.receiver);
+    if (refusal === undefined) {
+      this.raft.step(m);
+      return undefined;
+    }
+    // Misdirected and non-member messages also come from correct peers (addresses reused, members
+    // removed); anything else means the sender is broken, which an operator should hear about.
+    const routine = refusal.code === 'misdirected' || refusal.code === 'not-a-member';
+    const fields = { nodeId: this.raft.id, from: m.from, type: m.type, code: refusal.code, reason: refusal.reason };
+    if (routine) this.logger?.debug(fields, 'dropped a message from a peer');
+    else this.logger?.warn(fields, 'dropped a malformed message from a peer');
+    return refusal;
   }
 
   /** Append `data` on the leader; RaftError PROPOSAL_DROPPED elsewhere or while transferring. */

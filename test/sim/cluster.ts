@@ -8,11 +8,13 @@ import {
   type Entry,
   type Message,
   type NodeId,
+  type PeerMessageRefusal,
   type Ready,
 } from '../../src/raft/index.js';
 import { SafetyChecker, type LeaderView } from './checker.js';
 import { Clients } from './clients.js';
 import { SimNetwork } from './network.js';
+import type { PeerFuzzer } from './peer-fuzz.js';
 import { SimReplica, type CrashPoint, type ReadyHooks } from './replica.js';
 import type { Rng } from './rng.js';
 import type { Scenario } from './scenario.js';
@@ -55,6 +57,8 @@ export class SimCluster implements ReadyHooks {
     readonly rng: Rng,
     readonly scenario: Scenario,
     readonly trace: Trace,
+    /** The buggy peer of the peer fuzz, when on: it sees every message sent. */
+    readonly fuzzer?: PeerFuzzer,
   ) {
     this.network = new SimNetwork(rng);
     this.network.faults = scenario.network;
@@ -152,18 +156,33 @@ export class SimCluster implements ReadyHooks {
     }
     this.stats.messagesDelivered++;
     this.log(() => `deliver ${describeMessage(message)}`);
-    try {
-      replica.node.step(message);
-    } catch (error) {
-      // The core refuses some messages (e.g. from a node it does not know); that is not a fault.
-      if (!(error instanceof RaftError)) throw error;
-      this.log(() => `${message.to} refused ${MessageType[message.type]}: ${error.code}`);
+    const refusal = this.stepInto(replica, message);
+    // The core's peer check must pass everything a correct node sends; a response from a member that
+    // has since been removed is the one thing it drops (as etcd-io/raft does).
+    if (refusal !== undefined && refusal.code !== 'not-a-member') {
+      violated('correct-refused', `${replica.id} refused ${describeMessage(message)}: ${refusal.code} (${refusal.reason})`);
     }
-    replica.drain(this);
     if (message.type === MessageType.Snap) {
       const ok = !this.rng.chance(this.scenario.snapshotFailureProbability);
       this.reportSnapshotLater(message, ok);
     }
+  }
+
+  /** Step `message` into a live replica and handle its Readys; returns the core's refusal, if any. */
+  stepInto(replica: SimReplica, message: Message): PeerMessageRefusal | undefined {
+    const node = replica.node;
+    if (node === undefined) return undefined;
+    let refusal: PeerMessageRefusal | undefined;
+    try {
+      refusal = node.step(message);
+    } catch (error) {
+      // The core may refuse some messages with a RaftError; that is not a fault.
+      if (!(error instanceof RaftError)) throw error;
+      this.log(() => `${replica.id} refused ${MessageType[message.type]}: ${error.code}`);
+    }
+    if (refusal !== undefined) this.log(() => `${replica.id} dropped ${MessageType[message.type] ?? message.type}: ${refusal.code}`);
+    replica.drain(this);
+    return refusal;
   }
 
   private onLost(message: Message): void {
@@ -279,6 +298,7 @@ export class SimCluster implements ReadyHooks {
 
   send(replica: SimReplica, ready: Ready): void {
     for (const message of ready.messages) {
+      this.fuzzer?.record(message);
       const outcome = this.network.send(message, this.now);
       if (outcome === 'queued') continue;
       this.log(() => `${outcome} ${describeMessage(message)}`);

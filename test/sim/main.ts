@@ -1,7 +1,8 @@
-// `npm run sim -- --seeds N [--start S] [--seed S] [--steps K]`: run seeds through the deterministic
-// simulation; print one summary line, or the first violation with its seed and last events.
+// `npm run sim -- --seeds N [--start S] [--seed S] [--steps K] [--peer-fuzz]`: run seeds through the
+// deterministic simulation; print one summary line, or the first violation with its seed and last events.
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_CHAOS_STEPS, runSeed, type RunResult } from './run.js';
+import { addFuzzStats, emptyFuzzStats } from './peer-fuzz.js';
+import { DEFAULT_CHAOS_STEPS, runSeed, type RunOptions, type RunResult } from './run.js';
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -18,6 +19,7 @@ const program = new Command()
   .option('--steps <k>', 'steps of the fault phase per seed', positiveInt, DEFAULT_CHAOS_STEPS)
   .option('--verbose', 'print every event of a replayed seed')
   .option('--keep-going', 'run every seed and list each violating one (one line each)')
+  .option('--peer-fuzz', 'add a buggy peer that injects replays and malformed messages (peer-fuzz.ts)')
   .parse();
 
 const options = program.opts<{
@@ -27,8 +29,14 @@ const options = program.opts<{
   steps: number;
   verbose?: boolean;
   keepGoing?: boolean;
+  peerFuzz?: boolean;
 }>();
-const runOptions = (trace: boolean) => ({ chaosSteps: options.steps, trace });
+const runOptions = (trace: boolean): RunOptions => ({
+  chaosSteps: options.steps,
+  trace,
+  ...(options.peerFuzz === true ? { peerFuzz: { checkRefusals: true } } : {}),
+});
+const fuzzTotals = emptyFuzzStats();
 
 function report(result: RunResult): void {
   const violation = result.violation;
@@ -59,6 +67,7 @@ function main(): number {
     }
     process.stdout.write(
       `seed ${options.seed}: ${result.steps} steps, ${result.acknowledged} acknowledged, ${JSON.stringify(result.stats)}\n` +
+        (result.peerFuzz === undefined ? '' : `  peer fuzz: ${JSON.stringify(result.peerFuzz)}\n`) +
         `  scenario: ${JSON.stringify(result.scenario)}\n` +
         `  trace digest ${result.digest} (${result.eventCount} events)\n` +
         `1 seeds, ${result.steps} steps, 0 violations\n`,
@@ -73,6 +82,7 @@ function main(): number {
     const seed = options.start + i;
     const result = runSeed(seed, runOptions(false));
     steps += result.steps;
+    if (result.peerFuzz !== undefined) addFuzzStats(fuzzTotals, result.peerFuzz);
     if (result.violation !== undefined && options.keepGoing === true) {
       violations++;
       const firstLine = result.violation.detail.split('\n')[0] ?? '';
@@ -92,6 +102,7 @@ function main(): number {
   }
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(`sim: ${seconds.toFixed(1)} s\n`);
+  if (options.peerFuzz === true) process.stderr.write(`peer fuzz: ${JSON.stringify(fuzzTotals)}\n`);
   process.stdout.write(`${options.seeds} seeds, ${steps} steps, ${violations} violations\n`);
   return violations === 0 ? 0 : 1;
 }

@@ -32,7 +32,7 @@ export type SendOutcome = 'queued' | 'dropped' | 'cut';
  * What the receiver gets: its own message and entry objects, as off a wire, so neither side can
  * change the other's log by mutating what it holds. Byte payloads are shared (nobody writes them).
  */
-function copyOf(message: Message): Message {
+export function copyMessage(message: Message): Message {
   const copy: Message = { ...message, entries: message.entries.map((entry) => ({ ...entry })) };
   if (message.snapshot !== undefined) {
     const { metadata, data } = message.snapshot;
@@ -69,7 +69,7 @@ export class SimNetwork {
       bucket = [];
       this.arriving.set(arriveStep, bucket);
     }
-    bucket.push(copyOf(message));
+    bucket.push(copyMessage(message));
     this.inFlightCount++;
   }
 

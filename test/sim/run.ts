@@ -6,6 +6,7 @@ import { injectFaults } from './faults.js';
 import { scanLogMatching } from './log-scan.js';
 import { changeMembership } from './membership.js';
 import { CALM_NETWORK } from './network.js';
+import { PeerFuzzer, type PeerFuzzOptions, type PeerFuzzStats } from './peer-fuzz.js';
 import { Rng } from './rng.js';
 import { scenarioFromSeed, type Scenario } from './scenario.js';
 import { Trace } from './trace.js';
@@ -15,6 +16,8 @@ export interface RunOptions {
   chaosSteps: number;
   /** Record events (slower): to print a failing seed's history or compare replays. */
   trace: boolean;
+  /** Add the buggy peer (peer-fuzz.ts): replays and malformed messages during the chaos phase. */
+  peerFuzz?: PeerFuzzOptions;
 }
 
 export interface RunResult {
@@ -29,6 +32,8 @@ export interface RunResult {
   eventCount: number;
   acknowledged: number;
   stats: RunStats | undefined;
+  /** What the buggy peer injected (peer fuzz runs only). */
+  peerFuzz: PeerFuzzStats | undefined;
 }
 
 export const DEFAULT_CHAOS_STEPS = 4000;
@@ -40,8 +45,10 @@ export function runSeed(seed: number, options: RunOptions): RunResult {
   const trace = new Trace(options.trace, 0);
   let cluster: SimCluster | undefined;
   let violation: SimViolation | undefined;
+  // Its own stream, so the scenario drawn for a seed is the same with and without the fuzz.
+  const fuzzer = options.peerFuzz === undefined ? undefined : new PeerFuzzer(seed, options.peerFuzz);
   try {
-    cluster = new SimCluster(rng, scenario, trace);
+    cluster = new SimCluster(rng, scenario, trace, fuzzer);
     runChaos(cluster);
     runQuiet(cluster);
     checkEnd(cluster);
@@ -58,6 +65,7 @@ export function runSeed(seed: number, options: RunOptions): RunResult {
     eventCount: trace.eventCount,
     acknowledged: cluster?.clients.acknowledgedCount ?? 0,
     stats: cluster?.stats,
+    peerFuzz: fuzzer?.stats,
   };
 }
 
@@ -79,6 +87,7 @@ function runChaos(cluster: SimCluster): void {
   while (cluster.now < scenario.chaosSteps) {
     cluster.advanceTime();
     injectFaults(cluster);
+    cluster.fuzzer?.act(cluster);
     if (rng.chance(scenario.membershipProbability)) changeMembership(cluster);
     cluster.clients.act(true);
     maybeCompact(cluster);

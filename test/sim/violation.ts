@@ -10,6 +10,10 @@ export type InvariantName =
   | 'acknowledged-durable'
   | 'read-linearizable'
   | 'liveness'
+  /** The peer fuzz: a malformed message the core should have refused was stepped. */
+  | 'malformed-accepted'
+  /** A message a correct node sent was refused (other than for its sender having left). */
+  | 'correct-refused'
   | 'core-assertion'
   | 'core-error';
 

@@ -123,6 +123,16 @@ describe('ReplicaMetrics', () => {
     assert.equal(await changes(), 3, 'the hook and the next scrape report the same change once');
   });
 
+  it('counts the peer messages the Raft core refused, by reason', async () => {
+    const metrics = createMetrics({ nodeId: 'n0', defaultMetrics: false });
+    metrics.peerMessageRefused('bad-entries');
+    metrics.peerMessageRefused('bad-entries');
+    metrics.peerMessageRefused('misdirected');
+    const f = await scrape(metrics);
+    assert.equal(sampleValue(f, 'raftchat_raft_peer_messages_refused_total', { reason: 'bad-entries' }), 2);
+    assert.equal(sampleValue(f, 'raftchat_raft_peer_messages_refused_total', { reason: 'misdirected' }), 1);
+  });
+
   it('counts proposals and their outcomes, with failure reasons mapped to a bounded set', async () => {
     const metrics = createMetrics({ nodeId: 'n0', defaultMetrics: false });
     metrics.proposalCommitted(0.004);
