@@ -27,6 +27,7 @@ import { UsageError } from '../../src/cli/commands/errors.js';
 import { runChatctl } from '../../src/cli/commands/program.js';
 import { LocalCluster, type ReplicaEvent } from '../../src/cli/local.js';
 import { FakeApiServer, matchesSelector, pod } from './engine-fake-apiserver.js';
+import { chatdEntryOption } from '../support/chatd-command.js';
 
 interface LogLine {
   event?: string;
@@ -307,7 +308,7 @@ describe('chaos engine: the local target on a real five-replica cluster', functi
       if (event.kind === 'started') dead.delete(event.spec.id);
       mostDeadAtOnce = Math.max(mostDeadAtOnce, dead.size);
     };
-    cluster = new LocalCluster({ replicas: 5, dataDir: dir, basePort: await freeBasePort(5), restart: true, graceMs: 3_000, onEvent });
+    cluster = new LocalCluster({ replicas: 5, dataDir: dir, basePort: await freeBasePort(5), restart: true, graceMs: 3_000, onEvent, ...chatdEntryOption() });
     await cluster.start();
 
     const target = new LocalTarget({ dataDir: dir, probeDeadlineMs: 1_500 });
@@ -342,7 +343,7 @@ describe('chaos engine: the local target on a real five-replica cluster', functi
 
   it('takes down the leader with --leader', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'chaos-leader-'));
-    cluster = new LocalCluster({ replicas: 3, dataDir: dir, basePort: await freeBasePort(3), restart: true, graceMs: 3_000 });
+    cluster = new LocalCluster({ replicas: 3, dataDir: dir, basePort: await freeBasePort(3), restart: true, graceMs: 3_000, ...chatdEntryOption() });
     await cluster.start();
     const target = new LocalTarget({ dataDir: dir, probeDeadlineMs: 1_500 });
     const settled = await waitForAllReady(target, 60_000);

@@ -8,6 +8,7 @@ import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { FakeApiServer, KubeObject } from './fake-apiserver.js';
+import { chatdNodeArgs } from '../support/chatd-command.js';
 
 export interface KubeletOptions {
   api: FakeApiServer;
@@ -19,7 +20,7 @@ export interface KubeletOptions {
   /** Ports are reserved for ordinals below this. */
   maxPods?: number;
   adminToken?: string;
-  /** The chatd entry point, relative to the repository root (default src/cli/chatd.ts). */
+  /** The chatd entry point, relative to the repository root, run through tsx (default: test/support/chatd-command.ts decides). */
   entry?: string;
 }
 
@@ -41,7 +42,7 @@ export class Kubelet {
   readonly adminToken: string;
   private readonly api: FakeApiServer;
   private readonly rootDir: string;
-  private readonly entry: string;
+  private readonly entry: string | undefined;
   private readonly ports: Array<{ client: number; peer: number }> = [];
   private readonly running = new Map<number, RunningPod>();
   private readonly terminating = new Map<number, Promise<void>>();
@@ -61,7 +62,7 @@ export class Kubelet {
     this.headlessService = `${this.statefulSet}-headless`;
     this.configMap = `${this.statefulSet}-cluster`;
     this.adminToken = options.adminToken ?? 'admin-token-for-tests-0123456789';
-    this.entry = options.entry ?? 'src/cli/chatd.ts';
+    this.entry = options.entry;
   }
 
   static async start(options: KubeletOptions): Promise<Kubelet> {
@@ -171,7 +172,8 @@ export class Kubelet {
     const generation = (this.generations.get(ordinal) ?? 0) + 1;
     this.generations.set(ordinal, generation);
     const log = createWriteStream(this.logFile(ordinal, generation));
-    const child = spawn(process.execPath, ['--import', 'tsx', this.entry, 'serve', '--kubernetes'], {
+    const command = this.entry === undefined ? chatdNodeArgs() : ['--import', 'tsx', this.entry];
+    const child = spawn(process.execPath, [...command, 'serve', '--kubernetes'], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...this.podEnv(ordinal, dataDir) },
       stdio: ['ignore', 'pipe', 'pipe'],

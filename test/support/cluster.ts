@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { ChatServiceClient, ClusterServiceClient, type GetStatusResponse } from '../../src/gen/chat/v1/chat.js';
+import { chatdNodeArgs } from './chatd-command.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 
@@ -16,7 +17,6 @@ const liveChildren = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
-const chatdEntry = join(repoRoot, 'src/cli/chatd.ts');
 
 export interface NodeHandle {
   id: string;
@@ -108,7 +108,7 @@ export class TestCluster {
   private spawn(n: NodeHandle, extra: string[]): void {
     mkdirSync(n.dataDir, { recursive: true });
     const args = [
-      '--import', 'tsx', chatdEntry, 'serve',
+      ...chatdNodeArgs(), 'serve',
       '--id', n.id,
       '--data-dir', n.dataDir,
       '--client-addr', n.clientAddress,
@@ -178,7 +178,10 @@ export class TestCluster {
       const address = this.node(id).clientAddress;
       // Own subchannels: ports are reused across clusters in one test run, and a pooled subchannel
       // of a previous cluster's dead replica would answer for the new one.
-      const own = { 'grpc.use_local_subchannel_pool': 1 };
+      // Short reconnect back-off: the first calls often come before the replica listens (a busy
+      // machine starts tsx processes slowly), and grpc-js's default (1 s growing ×1.6) would then
+      // keep the channel idle for seconds after the replica is up.
+      const own = { 'grpc.use_local_subchannel_pool': 1, 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1_000 };
       c = {
         chat: new ChatServiceClient(address, this.credentials, own),
         cluster: new ClusterServiceClient(address, this.credentials, own),

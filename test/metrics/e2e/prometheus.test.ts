@@ -15,6 +15,7 @@ import { dashboardQueries, resolveGrafanaVariables, underlyingExpressions } from
 import { freeLocalClusterBasePort } from './support/ports.js';
 import { Prometheus, requirePrometheusBinaries, type Series } from './support/prometheus.js';
 import { Workload } from './support/workload.js';
+import { chatdEntryOption } from '../../support/chatd-command.js';
 
 const repoRoot = resolve(import.meta.dirname, '../../..');
 const dashboard = JSON.parse(readFileSync(join(repoRoot, 'monitoring/grafana/raftchat-dashboard.json'), 'utf8')) as Parameters<typeof dashboardQueries>[0];
@@ -64,6 +65,7 @@ describe('metrics of a real cluster scraped by a real Prometheus', function () {
       basePort,
       graceMs: 3_000,
       extraServeArgs: ['--snapshot-entries', String(SNAPSHOT_EVERY_ENTRIES)],
+      ...chatdEntryOption(),
     });
     cluster = local;
     await local.start();
