@@ -2,7 +2,8 @@
 // input, including time, comes from the command; the same command over the same state writes the same.
 import type { CommandResult, DeleteAccount, Register, RevokeSessions } from '../gen/raftchat/command/v1/command.js';
 import type { ApplyContext } from './apply-context.js';
-import { accountKey, counterKey, dedupPrefix, inboxPrefix, revocationKey, revocationPrefix } from './keys.js';
+import { forgetSender } from './dedup.js';
+import { accountKey, counterKey, inboxPrefix, revocationKey, revocationPrefix } from './keys.js';
 import { decodeAccount, decodeRevocation, encodeAccount, encodeRevocation } from './records.js';
 import { emptyResult, errorResult, registerResult } from './results.js';
 import { isValidUsername } from './validation.js';
@@ -29,7 +30,7 @@ export async function applyRegister(ctx: ApplyContext, command: Register): Promi
   return registerResult(username);
 }
 
-/** Deletes the account and everything keyed under it: inbox, unread counter, dedup records, revocations. */
+/** Deletes the account and everything keyed under it: inbox, unread counter, dedup records and epoch, revocations. */
 export async function applyDeleteAccount(ctx: ApplyContext, command: DeleteAccount): Promise<CommandResult> {
   const { username } = command;
   if (!isValidUsername(username)) return errorResult('INVALID_ARGUMENT', `invalid username ${JSON.stringify(username)}`);
@@ -37,9 +38,10 @@ export async function applyDeleteAccount(ctx: ApplyContext, command: DeleteAccou
   if (!(await ctx.writes.has(key))) return errorResult('NOT_FOUND', `account ${username} does not exist`);
   ctx.writes.del(key);
   ctx.writes.del(counterKey(username));
-  for (const prefix of [inboxPrefix(username), dedupPrefix(username), revocationPrefix(username)]) {
+  for (const prefix of [inboxPrefix(username), revocationPrefix(username)]) {
     for (const doomed of await ctx.writes.keysWithPrefix(prefix)) ctx.writes.del(doomed);
   }
+  await forgetSender(ctx.writes, username);
   ctx.events.deletedAccounts.push(username);
   return emptyResult();
 }

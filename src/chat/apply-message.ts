@@ -5,15 +5,18 @@ import type { CommandResult, DeleteMessages, MarkRead, Send } from '../gen/raftc
 import type { ApplyContext } from './apply-context.js';
 import { StateMachineError } from './errors.js';
 import type { PendingWrites } from './pending-writes.js';
-import { accountKey, counterKey, dedupKey, messageKey } from './keys.js';
+import { findFirstSend, pruneSender, recordFirstSend } from './dedup.js';
+import { accountKey, counterKey, messageKey } from './keys.js';
 import { decodeCounter, encodeCounter } from './records.js';
 import { countResult, errorResult, sendResult } from './results.js';
 import { isValidUsername } from './validation.js';
+import { encodeWith } from './wire-writer.js';
 
 /**
  * Stores the message under the recipient's inbox with id = this command's log index. A send whose
- * (sender, request id) was seen before writes nothing and answers with the first send's message, so a
- * client that retries after a lost reply never makes a second copy.
+ * (sender, request id) was seen before — within DEDUP_RETENTION_MS of command time — writes nothing
+ * and answers with the first send's message, so a client that retries after a lost reply never makes
+ * a second copy (dedup.ts).
  */
 export async function applySend(ctx: ApplyContext, command: Send): Promise<CommandResult> {
   const { sender, recipient, requestId } = command;
@@ -21,8 +24,8 @@ export async function applySend(ctx: ApplyContext, command: Send): Promise<Comma
     if (!isValidUsername(username)) return errorResult('INVALID_ARGUMENT', `invalid ${role} ${JSON.stringify(username)}`);
   }
   if (requestId !== '') {
-    const first = await ctx.writes.get(dedupKey(sender, requestId));
-    if (first !== undefined) return sendResult(StoredMessage.decode(first), true);
+    const first = await findFirstSend(ctx.writes, sender, requestId, command.sentAtUnixMs);
+    if (first !== undefined) return sendResult(first, true);
   }
   if (!(await ctx.writes.has(accountKey(sender)))) return errorResult('NOT_FOUND', `sender ${sender} does not exist`);
   if (!(await ctx.writes.has(accountKey(recipient)))) {
@@ -37,10 +40,12 @@ export async function applySend(ctx: ApplyContext, command: Send): Promise<Comma
     sentAtUnixMs: command.sentAtUnixMs,
     read: false,
   };
-  const encoded = StoredMessage.encode(message).finish();
-  ctx.writes.put(messageKey(recipient, message.id), encoded);
+  ctx.writes.put(messageKey(recipient, message.id), encodeWith((writer) => StoredMessage.encode(message, writer)));
   await adjustUnread(ctx.writes, recipient, 1);
-  if (requestId !== '') ctx.writes.put(dedupKey(sender, requestId), encoded);
+  if (requestId !== '') {
+    await pruneSender(ctx.writes, sender, command.sentAtUnixMs);
+    recordFirstSend(ctx.writes, requestId, message);
+  }
   ctx.events.messages.push(message);
   return sendResult(message, false);
 }
@@ -57,7 +62,7 @@ export async function applyMarkRead(ctx: ApplyContext, command: MarkRead): Promi
     if (key === undefined || bytes === undefined) continue;
     const message = StoredMessage.decode(bytes);
     if (message.read) continue;
-    ctx.writes.put(key, StoredMessage.encode({ ...message, read: true }).finish());
+    ctx.writes.put(key, encodeWith((writer) => StoredMessage.encode({ ...message, read: true }, writer)));
     updated++;
   }
   await adjustUnread(ctx.writes, username, -updated);

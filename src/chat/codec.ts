@@ -1,6 +1,7 @@
 // The bytes of a command in the Raft log and of its result on the forwarding path (follower →
 // leader → follower). Thin wrappers so no caller names the generated encoders directly.
 import { Command, CommandResult } from '../gen/raftchat/command/v1/command.js';
+import { encodeWith } from './wire-writer.js';
 
 /** Thrown when bytes are not a well-formed Command or CommandResult. */
 export class CodecError extends Error {
@@ -12,7 +13,7 @@ export class CodecError extends Error {
 }
 
 export function encodeCommand(command: Command): Uint8Array {
-  return Command.encode(command).finish();
+  return encodeWith((writer) => Command.encode(command, writer));
 }
 
 /** Decodes a command; unknown kinds decode to `{ kind: undefined }` (the caller rejects those). */
@@ -25,7 +26,7 @@ export function decodeCommand(data: Uint8Array): Command {
 }
 
 export function encodeResult(result: CommandResult): Uint8Array {
-  return CommandResult.encode(result).finish();
+  return encodeWith((writer) => CommandResult.encode(result, writer));
 }
 
 export function decodeResult(data: Uint8Array): CommandResult {

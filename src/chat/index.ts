@@ -1,6 +1,7 @@
 // The chat state machine's public API: commands and their deterministic apply, read queries, input
 // validation and password hashing. See keys.ts for the keyspace layout.
-export { ChatStateMachine, type AppliedBatch, type CommandEntry } from './state-machine.js';
+export { ChatStateMachine, type AppliedBatch, type ChatStateMachineOptions, type CommandEntry } from './state-machine.js';
+export { DEDUP_RETENTION_MS } from './dedup.js';
 export type { ApplyEvents } from './apply-context.js';
 export type { KeyspaceOp } from './pending-writes.js';
 export { CodecError, decodeCommand, decodeResult, encodeCommand, encodeResult } from './codec.js';

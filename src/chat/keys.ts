@@ -4,19 +4,22 @@
 //   a/<username>                  account record            (records.ts: AccountRecord)
 //   m/<username>/<16-hex id>      a message in that inbox   (StoredMessage; id = the log index)
 //   n/<username>                  unread counter            (records.ts: counter; absent = 0)
-//   d/<sender>/<request id>       first result of a send    (StoredMessage, as first stored)
+//   d/<sender>/<8-hex day>/<request id>  first result of a send (records.ts: dedup record; day: dedup.ts)
+//   e/<sender>                    the oldest day that may hold the sender's dedup records (records.ts)
 //   r/<username>/<session id>     a revoked session         (records.ts: revocation, with expiry)
 //
 // Keys are compared as bytes by LevelDB; ids are fixed-width lowercase hex so that byte order is
 // numeric order, which makes an inbox scan oldest-first and `after_id` a plain range bound.
 
 const ID_HEX_DIGITS = 16;
+const DAY_HEX_DIGITS = 8;
 
 export const ACCOUNT_PREFIX = 'a/';
 export const MESSAGE_PREFIX = 'm/';
 export const COUNTER_PREFIX = 'n/';
 export const DEDUP_PREFIX = 'd/';
 export const REVOCATION_PREFIX = 'r/';
+export const DEDUP_EPOCH_PREFIX = 'e/';
 
 export function accountKey(username: string): string {
   return ACCOUNT_PREFIX + username;
@@ -35,8 +38,18 @@ export function inboxPrefix(username: string): string {
   return `${MESSAGE_PREFIX}${username}/`;
 }
 
-export function dedupKey(sender: string, requestId: string): string {
-  return `${dedupPrefix(sender)}${requestId}`;
+/** The dedup record of (sender, request id) if it was sent on `day` (a bucket of DEDUP_RETENTION_MS). */
+export function dedupKey(sender: string, day: number, requestId: string): string {
+  return `${dedupDayPrefix(sender, day)}${requestId}`;
+}
+
+/** Every dedup record `sender` sent on `day`; in key order, days sort oldest first. */
+export function dedupDayPrefix(sender: string, day: number): string {
+  return `${dedupPrefix(sender)}${day.toString(16).padStart(DAY_HEX_DIGITS, '0')}/`;
+}
+
+export function dedupEpochKey(sender: string): string {
+  return DEDUP_EPOCH_PREFIX + sender;
 }
 
 export function dedupPrefix(sender: string): string {

@@ -7,6 +7,7 @@ import { ACCOUNT_PREFIX, accountKey, counterKey, inboxPrefix, messageKey, prefix
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { decodeAccount, decodeCounter } from './records.js';
 import { ValidationError, isValidUsername, validatePageSize, validatePattern } from './validation.js';
+import { canReadSync } from './sync-read.js';
 
 export interface Account {
   username: string;
@@ -17,16 +18,25 @@ export interface Account {
   sessionsValidAfterUnixMs: number;
 }
 
+/**
+ * One point read: getSync when it can answer now (a read from LevelDB's memtable or block cache costs
+ * a few µs, where an async get is a thread-pool round trip of ~30 µs — the largest CPU cost of a
+ * session check), else the async read (a keyspace still opening).
+ */
+async function read(keyspace: Keyspace, key: string): Promise<Uint8Array | undefined> {
+  return canReadSync(keyspace) ? keyspace.getSync(key) : keyspace.get(key);
+}
+
 export async function getAccount(keyspace: Keyspace, username: string): Promise<Account | undefined> {
   if (!isValidUsername(username)) return undefined;
-  const bytes = await keyspace.get(accountKey(username));
+  const bytes = await read(keyspace, accountKey(username));
   return bytes === undefined ? undefined : { username, ...decodeAccount(bytes) };
 }
 
 /** True when this one session was revoked (Logout). Revoke-all is in Account.sessionsValidAfterUnixMs. */
 export async function isSessionRevoked(keyspace: Keyspace, username: string, sessionId: string): Promise<boolean> {
   if (!isValidUsername(username)) return false;
-  return (await keyspace.get(revocationKey(username, sessionId))) !== undefined;
+  return (await read(keyspace, revocationKey(username, sessionId))) !== undefined;
 }
 
 export type SessionStatus = 'valid' | 'no-account' | 'revoked';

@@ -474,6 +474,8 @@ export class Replica implements ReplicaApi {
     this.staged = undefined;
     const members = [...staged.members.values()];
     await staged.installer.finish({ metadata: snapshot.metadata, members, checksum: staged.checksum });
+    // The keyspace was replaced: nothing the state machine remembers of the old one may be used.
+    this.stateMachine.reset();
     this.raftStorage.applySnapshot(snapshot);
     this.members = staged.members;
     this.confState = snapshot.metadata.confState;
