@@ -7,6 +7,7 @@ import {
   PASSWORD_MAX_BYTES,
   PATTERN_MAX_CHARS,
   REQUEST_ID_MAX_CHARS,
+  USERNAME_MAX_CHARS,
   validateBody,
   validateIds,
   validatePageSize,
@@ -40,11 +41,8 @@ export function passwordToCheck(field: string, value: string, onLimit?: LimitLis
 /** Bounds the scrypt work an unauthenticated caller can ask for. */
 const maxCheckedPasswordBytes = 1024;
 
-/**
- * The longest username src/chat's USERNAME_PATTERN admits (`{1,32}`); it exports the pattern, not
- * the number. test/api/limit-checks.test.ts fails if the two drift apart.
- */
-export const usernameMaxChars = 32;
+/** The longest username src/chat admits. */
+export const usernameMaxChars = USERNAME_MAX_CHARS;
 
 // src/chat's checks, unchanged (same codes, same messages), plus a count of each refusal of a value
 // over a size bound: a value refused for another reason (bad characters, empty) is not counted.

@@ -19,7 +19,8 @@ export class ValidationError extends Error {
   }
 }
 
-export const USERNAME_PATTERN = /^[a-z0-9_.-]{1,32}$/;
+export const USERNAME_MAX_CHARS = 32;
+export const USERNAME_PATTERN = new RegExp(`^[a-z0-9_.-]{1,${USERNAME_MAX_CHARS}}$`);
 export const PASSWORD_MIN_BYTES = 8;
 export const PASSWORD_MAX_BYTES = 256;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
