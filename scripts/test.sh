@@ -50,7 +50,7 @@ run sim npm run sim --silent -- --seeds 300
 run unit npx mocha "test/{raft,sim,storage,chat,transport,api,node,cli,chaos,metrics/unit}/**/*.test.ts"
 run integration npx mocha "test/integration/**/*.test.ts"
 # RAFTCHAT_TEST_SUITES narrows the run for development; CI runs them all.
-for suite in ${RAFTCHAT_TEST_SUITES:-metrics faults hosts demo chart k8s image}; do
+for suite in ${RAFTCHAT_TEST_SUITES:-fuzz metrics faults hosts demo chart k8s image}; do
   run "$suite" npm run --silent "test:${suite}"
 done
 

@@ -5,6 +5,7 @@ import { status, type Metadata, type ServerUnaryCall, type handleUnaryCall } fro
 import type { Logger } from 'pino';
 import { toStatus, type StatusResponse } from './errors.js';
 import { LimitExceededError, type LimitName } from './limits.js';
+import { requireDecoded } from './malformed.js';
 
 /** What a handler needs besides its request. */
 export interface CallContext {
@@ -66,7 +67,10 @@ export class CallRunner {
         limitExceeded: this.limitExceeded,
       };
       Promise.resolve()
-        .then(() => handle(call.request, context))
+        .then(() => {
+          requireDecoded(call.request);
+          return handle(call.request, context);
+        })
         .then(
           (response) => {
             done(status.OK);

@@ -14,6 +14,7 @@ import { resolveLimits, type ApiServerOptions } from './options.js';
 import { addReflection } from './reflection.js';
 import { SubscriptionHub } from './subscriptions.js';
 import { TokenSigner } from './tokens.js';
+import { withTolerantDecoding } from './malformed.js';
 
 export interface ApiServer {
   /** The port bound (the chosen one when the address asked for port 0). */
@@ -56,8 +57,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     nowMs: options.nowMs ?? Date.now,
   });
   const replica = options.replica;
-  server.addService(ChatServiceService, chatService({ replica, auth, limits, subscriptions, calls, logger, loginThrottle }));
-  server.addService(ClusterServiceService, clusterService({ replica, auth, calls, version: packageVersion() }));
+  server.addService(withTolerantDecoding(ChatServiceService), chatService({ replica, auth, limits, subscriptions, calls, logger, loginThrottle }));
+  server.addService(withTolerantDecoding(ClusterServiceService), clusterService({ replica, auth, calls, version: packageVersion() }));
   const health = new HealthReporter(options.replica, limits.healthPollIntervalMs);
   health.implementation.addToServer(server);
   addReflection(server);

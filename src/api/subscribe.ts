@@ -14,6 +14,7 @@ import { LimitExceededError } from './limits.js';
 import type { SubscriptionSink } from './subscriptions.js';
 import type { TokenClaims } from './tokens.js';
 import * as check from './validate.js';
+import { requireDecoded } from './malformed.js';
 
 const method = 'chat.v1.ChatService/Subscribe';
 
@@ -47,6 +48,7 @@ class Subscription implements SubscriptionSink {
     this.call.on('cancelled', () => this.finish(undefined));
     this.call.on('close', () => this.finish(undefined));
     try {
+      requireDecoded(this.call.request);
       this.lastSentId = check.afterId('after_id', this.call.request.afterId);
       // The stream's deadline bounds its whole life; the setup gets the default one at most.
       const callDeadline = callDeadlineMs(this.call.getDeadline(), limits.defaultDeadlineMs);
