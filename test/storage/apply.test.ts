@@ -42,16 +42,20 @@ describe('ReplicaStore applied state', () => {
     const store = await ReplicaStore.open(dir);
     await store.persist({ entries: entries(1, 1, 1) }, { sync: true });
     // Record every batch the engine receives: one applyBatch must be exactly one of them.
-    const db = (store as unknown as { db: { batch: (...args: unknown[]) => Promise<void> } }).db;
-    const batches: unknown[][] = [];
+    const db = (store as unknown as { db: { batch: (...args: unknown[]) => { length: number; write: (...a: unknown[]) => Promise<void> } } }).db;
+    const written: number[] = [];
     const realBatch = db.batch.bind(db);
     db.batch = (...args: unknown[]) => {
-      batches.push(args[0] as unknown[]);
-      return realBatch(...args);
+      const chained = realBatch(...args);
+      const write = chained.write.bind(chained);
+      chained.write = (...a: unknown[]) => {
+        written.push(chained.length);
+        return write(...a);
+      };
+      return chained;
     };
     await store.applyBatch([{ type: 'put', key: 'k', value: bytes('v') }], 1, 1);
-    assert.equal(batches.length, 1);
-    assert.equal(batches[0]!.length, 2);
+    assert.deepEqual(written, [2], 'one engine batch holding the change and the applied point');
     await store.close();
   });
 
