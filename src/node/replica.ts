@@ -136,9 +136,12 @@ export class Replica implements ReplicaApi {
 
   /** Opens (or creates) the replica's data, starts Raft and the peer port. */
   static async start(config: ReplicaConfig, log: Logger, metrics?: ReplicaMetrics): Promise<Replica> {
+    // A failed write anywhere (a snapshot being installed included) stops the replica (see die()).
+    let onStorageFailure: (err: Error) => void = () => undefined;
     const store = await ReplicaStore.open(config.dataDir, {
       logger: log.child({ component: 'storage' }),
       ...(metrics !== undefined ? { onWrite: metrics.storageWriteObserver } : {}),
+      onFailure: (err) => onStorageFailure(err),
     });
     try {
       let state = await store.load();
@@ -147,6 +150,7 @@ export class Replica implements ReplicaApi {
         state = await store.load();
       }
       const replica = new Replica(config, store, log, state, metrics);
+      onStorageFailure = (err) => replica.die(err);
       metrics?.setPendingProposalsSource(() => replica.proposals.size);
       await replica.startRaft();
       return replica;

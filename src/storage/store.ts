@@ -26,6 +26,12 @@ export type WriteObserver = (durationMs: number, entryCount: number, bytes: numb
 export interface ReplicaStoreOptions {
   logger?: Logger;
   onWrite?: WriteObserver;
+  /**
+   * Told once, at the first failed write, whichever path it came from (the log, an apply, a snapshot
+   * being installed): the store refuses every write after it, so its owner must stop. A replica that
+   * is only receiving a snapshot writes nothing else, and would otherwise never notice.
+   */
+  onFailure?: (failure: StorageError) => void;
 }
 
 /** Everything a replica needs to restart (load()). */
@@ -517,6 +523,9 @@ export class ReplicaStore {
     if (this.failure === undefined) {
       this.failure = failure;
       this.options.logger?.error({ err: failure }, 'storage write failed; the replica must stop');
+      // Told after this call returns, so the failing write's own caller sees its error first.
+      const onFailure = this.options.onFailure;
+      if (onFailure !== undefined) queueMicrotask(() => onFailure(failure));
     }
     return failure;
   }

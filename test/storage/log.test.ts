@@ -219,11 +219,26 @@ describe('ReplicaStore log', () => {
   });
 
   it('fails a write with IO when the engine fails, and refuses every write after it', async () => {
-    const store = await ReplicaStore.open(await temp.make());
+    const failures: Error[] = [];
+    const store = await ReplicaStore.open(await temp.make(), { onFailure: (err) => failures.push(err) });
     // Pull the engine out from under the store: the next write fails inside the engine.
     await (store as unknown as { db: { close(): Promise<void> } }).db.close();
     await assert.rejects(store.persist({ entries: [entry(1, 1)] }, { sync: true }), { name: 'StorageError', code: 'IO' });
     await assert.rejects(store.applyBatch([], 0, 0), { name: 'StorageError', code: 'CLOSED', message: /earlier failure/ });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(failures.length, 1, 'the owner hears of the first failure, once');
+    assert.equal((failures[0] as { code?: string }).code, 'IO');
+    await store.close();
+  });
+
+  it('tells its owner when a snapshot being installed fails to write (nothing else may ever write)', async () => {
+    const failures: Error[] = [];
+    const store = await ReplicaStore.open(await temp.make(), { onFailure: (err) => failures.push(err) });
+    const installer = await store.beginInstall();
+    await (store as unknown as { db: { close(): Promise<void> } }).db.close();
+    await assert.rejects(installer.write([{ key: new Uint8Array([1]), value: new Uint8Array([2]) }]), { name: 'StorageError' });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(failures.length, 1);
     await store.close();
   });
 
