@@ -125,7 +125,9 @@ export class TestCluster {
     child.stdout!.pipe(logFile, { end: false });
     child.stderr!.pipe(logFile, { end: false });
     n.process = child;
-    n.exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
+    // Settles once everything the replica wrote is in its log file, not at 'exit': a test that reads
+    // the log right after (the fatal line of a replica that refused to start) must find it there.
+    n.exited = new Promise((res) => child.once('close', (code, signal) => logFile.end(() => res({ code, signal }))));
   }
 
   /** Adds a brand-new member that joins through `via` (a running member's client address). */
