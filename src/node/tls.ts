@@ -51,10 +51,27 @@ function checkReadable(path: string, what: string): void {
   }
 }
 
+/** Credentials already made, by file set: chatd, the replica and the joiner all ask for the same ones. */
+const loaded = new Map<string, TlsCredentials>();
+
+/**
+ * The credentials for `files`; the same object for the same files, so the process watches each set of
+ * files once however many parts of it ask.
+ */
 export function loadTls(files: TlsFiles): TlsCredentials {
   if (!files.client && !files.peer) {
     return { clientServer: undefined, clientChannel: undefined, peerServer: undefined, peerChannel: undefined, ready: Promise.resolve() };
   }
+  const key = JSON.stringify([files.certFile, files.keyFile, files.caFile, files.client, files.peer, files.reloadIntervalMs]);
+  let credentials = loaded.get(key);
+  if (credentials === undefined) {
+    credentials = watchTlsFiles(files);
+    loaded.set(key, credentials);
+  }
+  return credentials;
+}
+
+function watchTlsFiles(files: TlsFiles): TlsCredentials {
   checkReadable(files.certFile, 'certificate (--tls-cert-file)');
   checkReadable(files.keyFile, 'private key (--tls-key-file)');
   checkReadable(files.caFile, 'CA certificate (--tls-ca-file)');

@@ -10,6 +10,7 @@ import { PeerServiceService } from '../gen/raftchat/peer/v1/peer.js';
 import type { ForwardBatch, ForwardItem, ForwardOutcome, ForwardOutcomeBatch } from '../gen/raftchat/peer/v1/peer.js';
 import type { NodeId } from '../raft/types.js';
 import { TransportError, fromStatus } from './errors.js';
+import { TurnFlush } from './turn-flush.js';
 
 export interface ForwardResult {
   index: number;
@@ -59,7 +60,7 @@ export class ForwardStream {
   private readonly sent = new Map<number, Waiter>();
   private call: ForwardCall | undefined;
   private blocked = false;
-  private flushScheduled = false;
+  private readonly flushAtTurnEnd = new TurnFlush(() => this.flush());
   private unaryUntilMs = 0;
   private closed = false;
 
@@ -72,7 +73,7 @@ export class ForwardStream {
       const waiter: Waiter = { id: this.nextId++, command, deadlineMs, resolve, reject, timer: undefined, settled: false };
       waiter.timer = setTimeout(() => this.expire(waiter), Math.max(0, deadlineMs - Date.now()));
       this.queue.push(waiter);
-      this.scheduleFlush();
+      this.flushAtTurnEnd.schedule();
     });
   }
 
@@ -88,15 +89,6 @@ export class ForwardStream {
     this.failSent(new TransportError('UNAVAILABLE', `${reason} while a forwarded command was at the leader; it may still be applied`, { status: status.CANCELLED }));
     this.failQueued(new TransportError('CLOSED', `${reason} before the command was sent`));
     call?.cancel();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
   }
 
   private flush(): void {

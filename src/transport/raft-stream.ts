@@ -15,6 +15,7 @@ import { encodeBatch } from './codec.js';
 import type { OutgoingBatch } from './codec.js';
 import { SendQueue } from './send-queue.js';
 import type { SendQueueLimits } from './send-queue.js';
+import { TurnFlush } from './turn-flush.js';
 
 export interface RaftStreamOptions {
   peerId: NodeId;
@@ -49,7 +50,8 @@ export class RaftStream {
   private call: ClientWritableStream<OutgoingBatch> | undefined;
   private callEnded: Promise<void> = Promise.resolve();
   private blocked = false;
-  private flushScheduled = false;
+  /** Every send() of this event-loop turn goes out in one flush: one batch instead of many. */
+  private readonly flushAtTurnEnd = new TurnFlush(() => this.flush());
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private connected = false;
@@ -67,7 +69,7 @@ export class RaftStream {
   send(message: Message): void {
     if (this.closed) return;
     this.queue.push(message);
-    this.scheduleFlush();
+    this.flushAtTurnEnd.schedule();
   }
 
   stats(): RaftStreamStats {
@@ -94,16 +96,6 @@ export class RaftStream {
     const grace = setTimeout(() => call.cancel(), CLOSE_GRACE_MS);
     await this.callEnded;
     clearTimeout(grace);
-  }
-
-  /** Coalesces every send() of this event-loop turn into one flush: one batch instead of many. */
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
   }
 
   private flush(): void {

@@ -10,6 +10,7 @@ import type { NodeId } from '../raft/types.js';
 import type { ForwardReceiverContext } from './server-forward.js';
 import type { Refusal } from './server-guard.js';
 import { handlerFailure } from './server-status.js';
+import { TurnFlush } from './turn-flush.js';
 
 export interface ForwardStreamReceiverContext extends ForwardReceiverContext {
   /**
@@ -50,7 +51,7 @@ class ForwardStreamReceiver {
   private readonly outbox: ForwardOutcome[] = [];
   /** Commands received whose outcome has not been handed to write() yet (refused ones included). */
   private unanswered = 0;
-  private flushScheduled = false;
+  private readonly flushAtTurnEnd = new TurnFlush(() => this.flush());
   /** write() returned false: outcomes wait for 'drain', and reading pauses so the follower slows down. */
   private blocked = false;
   /** Cancelled, failed or ended: nothing more is written. Commands still running complete in the replica. */
@@ -128,12 +129,7 @@ class ForwardStreamReceiver {
   private settle(outcome: ForwardOutcome): void {
     if (this.finished) return;
     this.outbox.push(outcome);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    this.flushAtTurnEnd.schedule();
   }
 
   private flush(): void {

@@ -60,8 +60,6 @@ export async function execute(a: Action, target: FuzzTarget): Promise<ActionResu
     label: `${describeAction(a)} → ${replica.id}`,
     access: spec.access,
     grantsSession: resolved.grantsSession,
-    shape: a.payload.shape,
-    decodes: decoded !== undefined,
   };
   if (spec.path.endsWith('/DeleteMessages') && resolved.grantsSession && decoded !== undefined) {
     for (const id of (decoded as DeleteMessagesRequest).ids) target.deletedIds.add(id);

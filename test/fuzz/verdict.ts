@@ -4,7 +4,6 @@
 // is valid must never succeed. Findings already reported are listed here, each with its TODO.
 import { status } from '@grpc/grpc-js';
 import type { Access } from './methods.js';
-import type { PayloadShape } from './requests.js';
 
 export interface Observation {
   /** A compact description of the input, enough to recognise it in a report. */
@@ -19,9 +18,6 @@ export interface Observation {
   /** The fuzz cancelled the call itself, so CANCELLED is its own doing. */
   clientCancelled: boolean;
   httpStatus?: number;
-  /** How the request bytes were made, and whether the server's own decoder can parse them. */
-  shape?: PayloadShape;
-  decodes?: boolean;
 }
 
 export interface KnownFinding {
