@@ -27,6 +27,7 @@ import type { ReplicaConfig } from './config.js';
 import type { ReplicaMetrics } from '../metrics/index.js';
 import { ProposalWaiters, ReadBarriers } from './waiters.js';
 import { loadTls } from './tls.js';
+import { LostTailDetector } from './lost-tail.js';
 import {
   type MemberTable,
   decodeMemberInfo,
@@ -98,6 +99,7 @@ export class Replica implements ReplicaApi {
   private stopping = false;
   private fatalError: Error | undefined;
   private promoting = false;
+  private readonly lostTail = new LostTailDetector();
 
   /** Heartbeats out per peer, for the round-trip histogram: one outstanding at a time. */
   private readonly heartbeatSentAt = new Map<string, number>();
@@ -540,7 +542,17 @@ export class Replica implements ReplicaApi {
     if (this.stopping || this.fatalError !== undefined) return;
     try {
       const refused = this.raft.step(message);
-      if (refused !== undefined) this.metrics?.peerMessageRefused(refused.code);
+      if (refused !== undefined) {
+        this.metrics?.peerMessageRefused(refused.code);
+        if (refused.code === 'beyond-log') {
+          const { hardState, lastIndex } = this.raft.status();
+          const lost = this.lostTail.refusedHeartbeat(message, { id: this.nodeId, term: hardState.term, lastIndex });
+          if (lost !== undefined) {
+            this.die(lost);
+            return;
+          }
+        }
+      }
     } catch (err) {
       if (err instanceof RaftError) {
         this.log.debug({ err, type: MessageType[message.type], from: message.from }, 'message dropped');

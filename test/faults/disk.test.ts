@@ -2,7 +2,7 @@
 // fills up or turns read-only (it must stop itself, loudly, while the others serve), and its Raft
 // log is corrupted while it is down (it must refuse to start, naming the file and the entry).
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
 import { afterScenario, aFollower, figure, restoreAll, sharedCluster, startWorkload, stopAndCheck, waitCaughtUp } from './support/harness.js';
 import { TmpfsDataDir, damageLogEntry } from './support/disk.js';
@@ -63,8 +63,14 @@ describe('disk trouble on one of five replicas under load', function () {
     tmpfs.mount(64 << 20);
     await use(tmpfs);
     // The cause fixed, the replica recovers on the same disk; then it moves back with its state.
+    // Its data as the fault left it is copied aside first (LevelDB's own LOG included): if it does
+    // not recover, that copy is the evidence; otherwise it is thrown away.
+    const evidence = tmpfs.keepCopy();
     cluster.restart(victim);
-    await waitCaughtUp(cluster, victim);
+    await waitCaughtUp(cluster, victim).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; ${victim}'s data directory as the fault left it is in ${evidence}`, { cause: err });
+    });
+    rmSync(evidence, { recursive: true, force: true });
     await cluster.kill(victim, 'SIGTERM');
     tmpfs.unmount();
     disk = undefined;
@@ -132,6 +138,48 @@ describe('disk trouble on one of five replicas under load', function () {
     await workload.waitForMoreAcknowledged(20, 30_000);
 
     await damaged.repair();
+    await restoreAll(cluster);
+    await stopAndCheck(cluster, workload);
+  });
+
+  it('stops a replica whose data directory went back to an older copy, saying which acknowledged entries are gone', async () => {
+    // What a disk that loses synced writes, or a volume restored from a backup, leaves behind: a log
+    // shorter than what the replica acknowledged. The leader still counts those entries as held there.
+    const workload = await startWorkload(cluster);
+    await workload.waitForMoreAcknowledged(30, 30_000);
+    const victim = await aFollower(cluster);
+    const { dataDir } = cluster.node(victim);
+    const older = `${dataDir}.older`;
+    const newer = `${dataDir}.newer`;
+    try {
+      await cluster.kill(victim, 'SIGTERM');
+      cpSync(dataDir, older, { recursive: true });
+      cluster.restart(victim);
+      await waitCaughtUp(cluster, victim);
+      await workload.waitForMoreAcknowledged(100, 30_000);
+      await waitCaughtUp(cluster, victim);
+      const acknowledged = (await cluster.status(victim)).lastIndex;
+      await cluster.kill(victim, 'SIGTERM');
+      renameSync(dataDir, newer);
+      renameSync(older, dataDir);
+      const logFrom = logSize(cluster, victim);
+      cluster.restart(victim);
+      const code = await exitOf(cluster, victim, 30_000);
+      const fatal = fatalLines(cluster, victim, logFrom);
+      figure(`${victim} back on its older copy (it had acknowledged up to ${acknowledged}) exited with code ${code}: ${fatal[0]?.slice(0, 400) ?? '(no fatal line)'}`);
+      assert.ok(code !== 0 && code !== null, `${victim} exits with a non-zero code (got ${code})`);
+      const named = fatal.filter((line) => /acknowledged entries up to index \d+: entries this replica wrote with fsync and acknowledged are gone/.test(line));
+      assert.ok(named.length > 0, `a fatal line says acknowledged entries are gone:\n${fatal.join('\n')}`);
+      await workload.waitForMoreAcknowledged(20, 30_000);
+    } finally {
+      // Its real data back, it catches up as if it had only been stopped.
+      if (existsSync(newer)) {
+        await cluster.kill(victim, 'SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+        renameSync(newer, dataDir);
+      }
+      rmSync(older, { recursive: true, force: true });
+    }
     await restoreAll(cluster);
     await stopAndCheck(cluster, workload);
   });

@@ -2,7 +2,8 @@
 // chmod would not stop a write; a filesystem that is full or read-only does), fill or remount it,
 // and damage one Raft log entry in its database so the checksum fails.
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Database } from '../../../src/storage/database.js';
 import { logLevel } from '../../../src/storage/layout.js';
@@ -57,6 +58,13 @@ export class TmpfsDataDir {
       closeSync(fd);
     }
     return written;
+  }
+
+  /** Copies the tmpfs's current contents (the replica stopped) to a new directory; returns its path. */
+  keepCopy(): string {
+    const copy = mkdtempSync(join(tmpdir(), 'raftchat-tmpfs-evidence-'));
+    cpSync(this.dataDir, copy, { recursive: true, filter: (source) => source !== this.fillerPath() });
+    return copy;
   }
 
   /** Frees the space fill() took. */
