@@ -82,6 +82,12 @@ export class BenchCluster {
     return out;
   }
 
+  /** Each running replica's /metrics endpoint, by member id (joiners serve none). */
+  metricsUrls(): Map<string, string> {
+    const pids = this.local.pids();
+    return new Map(this.local.specs.filter((_, i) => pids[i] !== undefined).map((s) => [s.id, `http://${s.metricsAddress}/metrics`]));
+  }
+
   indexOf(memberId: string): number {
     return this.local.specs.findIndex((s) => s.id === memberId);
   }

@@ -18,6 +18,8 @@ export interface BenchSettings {
   fillConcurrency: number;
   /** Stop filling after this long even if short of catchupMessages (the report says so). */
   fillBudgetMs: number;
+  /** How long the filled cluster rests before its memory is read a second time. */
+  settleMs: number;
   bodyBytes: number;
   users: number;
   /** Per-attempt deadline of a measured request. */

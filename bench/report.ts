@@ -1,10 +1,11 @@
 // The benchmark's results: the JSON document (`--json FILE`) and the tables printed on stdout,
 // with each figure's load average beside it (other clusters share this machine's cores).
 import { formatTable } from '../src/cli/output.js';
-import type { CatchupResult, FillResult } from './phases/catchup.js';
+import type { CatchupResult, FillResult, MemorySplit } from './phases/catchup.js';
 import type { FailoverTrial } from './phases/failover.js';
 import type { PointResult } from './phases/throughput.js';
 import type { MachineInfo } from './probe.js';
+import type { ReplicaWindow } from './replica-probe.js';
 
 export interface BenchReport {
   started_at: string;
@@ -18,7 +19,17 @@ export interface BenchReport {
   failover: { trials: FailoverTrial[]; min_ms: number; median_ms: number; max_ms: number } | undefined;
   fill: FillResult | undefined;
   catchup: CatchupResult | undefined;
-  memory: { rss_mib_holding_messages: Record<string, number> | undefined; messages: number | undefined; rss_mib_peak_at_c256: Record<string, number> | undefined };
+  memory: {
+    rss_mib_holding_messages: Record<string, number> | undefined;
+    /** The same moment by each replica's /metrics: V8 heap used/reserved, off-heap buffers, RSS. */
+    split_holding_messages: Record<string, MemorySplit> | undefined;
+    /** The same, read again after the cluster rested this many seconds. */
+    settle_s: number | undefined;
+    rss_mib_holding_messages_settled: Record<string, number> | undefined;
+    split_holding_messages_settled: Record<string, MemorySplit> | undefined;
+    messages: number | undefined;
+    rss_mib_peak_at_c256: Record<string, number> | undefined;
+  };
   reads: PointResult | undefined;
   machine: MachineInfo;
   errors: string[];
@@ -66,6 +77,8 @@ export function formatReport(report: BenchReport): string[] {
     ),
   );
   lines.push(`leader changes during the steady-load points: ${report.leader_changes_during_steady_load}`);
+  lines.push('per replica, from its /metrics over the measured window (leader | followers averaged):');
+  for (const p of points) lines.push(`  ${p.mode === 'send' ? 'send' : 'list'} C=${p.concurrency}: ${describeReplicas(p)}`);
   lines.push('');
   if (report.failover !== undefined) {
     const f = report.failover;
@@ -87,14 +100,49 @@ export function formatReport(report: BenchReport): string[] {
     lines.push(`  snapshots received ${c.snapshots_received}, snapshot streams refused ${c.snapshot_attempts_refused}, elections during the join ${c.elections_during_join}`);
   }
   const mem = report.memory;
+  const split = (record: Record<string, MemorySplit>): string =>
+    Object.entries(record)
+      .map(([id, m]) => `${id} heap ${m.heap_used_mib} used/${m.heap_total_mib} reserved, buffers ${m.external_mib}, rest ${Math.max(0, m.rss_mib - m.heap_total_mib - m.external_mib)} of ${m.rss_mib}`)
+      .join('; ');
   if (mem.rss_mib_holding_messages !== undefined) {
-    lines.push(`memory: RSS holding ${mem.messages} messages, idle: max ${maxOf(mem.rss_mib_holding_messages)} MiB (${fmtRecord(mem.rss_mib_holding_messages)})`);
+    lines.push(`memory: RSS holding ${mem.messages} messages, right after the fill: max ${maxOf(mem.rss_mib_holding_messages)} MiB (${fmtRecord(mem.rss_mib_holding_messages)})`);
   }
+  if (mem.split_holding_messages !== undefined) lines.push(`  where it is (MiB): ${split(mem.split_holding_messages)}`);
+  if (mem.rss_mib_holding_messages_settled !== undefined) {
+    lines.push(`memory: RSS holding ${mem.messages} messages, after ${mem.settle_s} s at rest: max ${maxOf(mem.rss_mib_holding_messages_settled)} MiB (${fmtRecord(mem.rss_mib_holding_messages_settled)})`);
+  }
+  if (mem.split_holding_messages_settled !== undefined) lines.push(`  where it is (MiB): ${split(mem.split_holding_messages_settled)}`);
   if (mem.rss_mib_peak_at_c256 !== undefined) {
     lines.push(`memory: peak RSS during C=256: max ${maxOf(mem.rss_mib_peak_at_c256)} MiB (${fmtRecord(mem.rss_mib_peak_at_c256)})`);
   }
   for (const error of report.errors) lines.push(`ERROR: ${error}`);
   return lines;
+}
+
+/** One line of what the replicas' own metrics say about a point. */
+function describeReplicas(p: PointResult): string {
+  const leader = p.replicas[p.leader];
+  const followers = Object.entries(p.replicas).filter(([id]) => id !== p.leader).map(([, w]) => w);
+  if (leader === undefined || followers.length === 0) return 'no readings';
+  const avg = (pick: (w: ReplicaWindow) => number): number => Math.round((followers.reduce((t, w) => t + pick(w), 0) / followers.length) * 100) / 100;
+  const side = (w: Pick<ReplicaWindow, 'fsyncs_per_s' | 'fsync_mean_ms' | 'entries_per_fsync' | 'apply_batch_mean_ms' | 'event_loop_lag_p99_ms' | 'heap_used_mib' | 'heap_total_mib' | 'rss_mib'>): string =>
+    `${w.fsyncs_per_s} fsyncs/s × ${w.fsync_mean_ms} ms, ${w.entries_per_fsync} entries/fsync, apply ${w.apply_batch_mean_ms} ms/batch, ` +
+    `loop lag p99 ${w.event_loop_lag_p99_ms} ms, heap ${w.heap_used_mib}/${w.heap_total_mib} MiB of RSS ${w.rss_mib}`;
+  const followerAvg = {
+    fsyncs_per_s: avg((w) => w.fsyncs_per_s),
+    fsync_mean_ms: avg((w) => w.fsync_mean_ms),
+    entries_per_fsync: avg((w) => w.entries_per_fsync),
+    apply_batch_mean_ms: avg((w) => w.apply_batch_mean_ms),
+    event_loop_lag_p99_ms: avg((w) => w.event_loop_lag_p99_ms),
+    heap_used_mib: avg((w) => w.heap_used_mib),
+    heap_total_mib: avg((w) => w.heap_total_mib),
+    rss_mib: avg((w) => w.rss_mib),
+  };
+  // Where the client's time went, per replica that served SendMessage (at C=1 a single one).
+  const served = Object.entries(p.replicas)
+    .filter(([, w]) => w.send_call_mean_ms > 0)
+    .map(([id, w]) => `${id}${id === p.leader ? ' (leader)' : ''} ${w.send_call_mean_ms} ms in the call, ${w.propose_mean_ms} ms of it proposing`);
+  return `${leader.bytes_per_entry} B/entry; ${side(leader)} | ${side(followerAvg)}; SendMessage mean: ${served.join(', ')}`;
 }
 
 function fmtRecord(record: Record<string, number>): string {

@@ -8,10 +8,10 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { RaftchatClient } from '../src/client/index.js';
 import { BenchCluster, chatdEntry } from './cluster.js';
-import type { BenchContext, BenchSettings } from './context.js';
+import { sleep, type BenchContext, type BenchSettings } from './context.js';
 import { LoadDriver } from './load/driver.js';
 import type { LoadUser } from './load/protocol.js';
-import { fillCluster, idleMemory, measureCatchup } from './phases/catchup.js';
+import { fillCluster, idleMemory, measureCatchup, memorySplit } from './phases/catchup.js';
 import { measureFailover } from './phases/failover.js';
 import { measurePoint, type PointResult } from './phases/throughput.js';
 import { machineInfo } from './probe.js';
@@ -29,6 +29,7 @@ interface Flags {
   json?: string;
   messages?: string;
   fillBudgetS?: string;
+  settleS?: string;
   warmupS?: string;
   measureS?: string;
   phases: string;
@@ -58,6 +59,7 @@ function settingsFrom(flags: Flags): BenchSettings {
     catchupMessages: number(flags.messages, quick ? 30_000 : 1_000_000),
     fillConcurrency: 256,
     fillBudgetMs: number(flags.fillBudgetS, 24 * 3600) * 1000,
+    settleMs: number(flags.settleS, quick ? 5 : 30) * 1000,
     bodyBytes: 200,
     users: 16,
     deadlineMs: 10_000,
@@ -100,7 +102,15 @@ async function main(flags: Flags): Promise<void> {
     failover: undefined,
     fill: undefined,
     catchup: undefined,
-    memory: { rss_mib_holding_messages: undefined, messages: undefined, rss_mib_peak_at_c256: undefined },
+    memory: {
+      rss_mib_holding_messages: undefined,
+      split_holding_messages: undefined,
+      settle_s: undefined,
+      rss_mib_holding_messages_settled: undefined,
+      split_holding_messages_settled: undefined,
+      messages: undefined,
+      rss_mib_peak_at_c256: undefined,
+    },
     reads: undefined,
     machine: machineInfo(),
     errors: [],
@@ -136,7 +146,13 @@ async function main(flags: Flags): Promise<void> {
   try {
     progress.phase(`registering ${settings.users} users`);
     const users = await setupUsers(cluster.clientAddresses, settings.users);
-    load = await LoadDriver.start(cluster.clientAddresses, users, settings.bodyBytes, ownExecArgv);
+    // Worker w sends to replica w mod 5, the way a gRPC client keeps one connection to one replica.
+    // The leader comes last, so the single worker of C=1 is on a follower — where four clients in
+    // five are, each write forwarded to the leader — rather than on whichever replica won the election.
+    const leader = await cluster.waitForLeader(10_000);
+    const addresses = [...cluster.clientAddresses];
+    addresses.push(...addresses.splice(leader.index, 1));
+    load = await LoadDriver.start(addresses, users, settings.bodyBytes, ownExecArgv);
     const ctx: BenchContext = { settings, cluster, load, progress };
     const attempt = async (name: string, body: () => Promise<void>): Promise<void> => {
       try {
@@ -181,6 +197,13 @@ async function main(flags: Flags): Promise<void> {
         report.fill = await fillCluster(ctx);
         report.memory.messages = report.fill.applied_index;
         report.memory.rss_mib_holding_messages = idleMemory(ctx);
+        report.memory.split_holding_messages = await memorySplit(ctx);
+        // V8 returns the heap that the load grew only after a while without it (its memory reducer).
+        progress.phase(`resting ${settings.settleMs / 1000} s, then reading memory again`);
+        await sleep(settings.settleMs);
+        report.memory.settle_s = settings.settleMs / 1000;
+        report.memory.rss_mib_holding_messages_settled = idleMemory(ctx);
+        report.memory.split_holding_messages_settled = await memorySplit(ctx);
         progress.phase(`a new replica joins the cluster holding ${report.fill.applied_index} entries`);
         report.catchup = await measureCatchup(ctx, report.fill.applied_index);
       });
@@ -216,6 +239,7 @@ const program = new Command('bench')
   .description('raftchat benchmark: a local 5-replica cluster under load')
   .option('--quick', 'a short run for development: a few seconds per point, 30k messages for catch-up')
   .option('--json <file>', 'also write the figures as JSON')
+  .option('--settle-s <s>', 'rest after the fill before reading memory a second time (default 30; 5 with --quick)')
   .option('--messages <n>', 'messages the cluster holds for catch-up and memory (default 1,000,000; 30,000 with --quick)')
   .option('--fill-budget-s <s>', 'stop filling after this long even if short of --messages (the report says how many it holds)')
   .option('--warmup-s <s>', 'warm-up per point')

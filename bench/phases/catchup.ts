@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { poll } from '../cluster.js';
 import type { BenchContext } from '../context.js';
 import { loadAverage1m, round, rssNow } from '../probe.js';
+import { readReplicas } from '../replica-probe.js';
 
 export interface FillResult {
   messages_target: number;
@@ -94,6 +95,22 @@ export async function fillCluster(ctx: BenchContext): Promise<FillResult> {
 /** RSS of every replica now, once the cluster holds the filled data and is idle. */
 export function idleMemory(ctx: BenchContext): Record<string, number> {
   return rssNow(ctx.cluster.pids());
+}
+
+/** Where each replica's memory is, by its own /metrics: V8 heap used and reserved, off-heap buffers, RSS (MiB). */
+export async function memorySplit(ctx: BenchContext): Promise<Record<string, MemorySplit>> {
+  const out: Record<string, MemorySplit> = {};
+  for (const [id, r] of await readReplicas(ctx.cluster.metricsUrls())) {
+    out[id] = { heap_used_mib: round(r.heapUsedMiB, 0), heap_total_mib: round(r.heapTotalMiB, 0), external_mib: round(r.externalMiB, 0), rss_mib: round(r.rssMiB, 0) };
+  }
+  return out;
+}
+
+export interface MemorySplit {
+  heap_used_mib: number;
+  heap_total_mib: number;
+  external_mib: number;
+  rss_mib: number;
 }
 
 export async function measureCatchup(ctx: BenchContext, messages: number): Promise<CatchupResult> {

@@ -3,6 +3,7 @@
 import { sleep, type BenchContext } from '../context.js';
 import type { LoadMode } from '../load/protocol.js';
 import { CpuMeter, loadAverage1m, round, RssSampler } from '../probe.js';
+import { readReplicas, windowOf, type ReplicaWindow } from '../replica-probe.js';
 
 export interface PointResult {
   mode: LoadMode;
@@ -27,6 +28,8 @@ export interface PointResult {
   leader: string;
   /** Peak RSS of each replica during the point (MiB). */
   rss_peak_mib: Record<string, number>;
+  /** What each replica's /metrics says about the measured window: disk, group commit, apply, event loop, memory. */
+  replicas: Record<string, ReplicaWindow>;
   load_avg_1m: { before: number; after: number };
 }
 
@@ -47,7 +50,12 @@ export async function measurePoint(ctx: BenchContext, mode: LoadMode, concurrenc
   await sleep(settings.warmupMs);
   const cpu = new CpuMeter(new Map([...cluster.pids(), ['client', load.pid ?? 0]]));
   const rss = new RssSampler(() => cluster.pids());
+  const metricsUrls = cluster.metricsUrls();
+  const readingsBefore = await readReplicas(metricsUrls);
+  const readAtMs = Date.now();
   const result = await run.result;
+  const readingsAfter = await readReplicas(metricsUrls);
+  const replicas = windowOf(readingsBefore, readingsAfter, (Date.now() - readAtMs) / 1000);
   const replicaCpu = cpu.percent();
   delete replicaCpu['client'];
   const rssPeak = rss.stop();
@@ -72,6 +80,7 @@ export async function measurePoint(ctx: BenchContext, mode: LoadMode, concurrenc
     client_cpu_ms_per_op: round((result.clientCpuPercent * 10) / Math.max(opsPerS, 1e-9), 2),
     leader: leader.status.nodeId,
     rss_peak_mib: rssPeak,
+    replicas,
     load_avg_1m: { before: loadBefore, after: loadAverage1m() },
   };
 }

@@ -11,6 +11,17 @@ import type { Command } from 'commander';
 import { UsageError } from './commands/errors.js';
 import { formatTable, processOutput, type Output } from './output.js';
 
+
+/**
+ * The environment of a replica process: the caller's, with glibc's malloc held to two arenas unless
+ * the caller chose. LevelDB allocates from libuv's worker threads, and glibc gives each thread an
+ * arena of its own whose freed memory is rarely returned: measured with `npm run bench -- --phases
+ * catchup --messages 100000`, a replica's memory outside the V8 heap went from 84–101 MiB to 71–80 MiB
+ * with the same throughput. The image sets the same (Dockerfile).
+ */
+export function replicaEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, MALLOC_ARENA_MAX: env['MALLOC_ARENA_MAX'] ?? '2' };
+}
 export interface LocalClusterOptions {
   /** How many replicas (default 5). */
   replicas?: number;
@@ -242,6 +253,7 @@ export class LocalCluster {
     try {
       child = spawn(command, [...args, ...serveArgs(spec, this.specs, this.secretFile), ...(this.options.extraServeArgs ?? [])], {
         stdio: ['ignore', log, log],
+        env: replicaEnv(process.env),
       });
     } finally {
       // The child holds its own copy of the descriptor.

@@ -100,6 +100,8 @@ export class Replica implements ReplicaApi {
   private fatalError: Error | undefined;
   private promoting = false;
   private readonly lostTail = new LostTailDetector();
+  /** The commit index of the last Ready's hard state, written with the next apply batch. */
+  private commitIndex = 0;
 
   /** Heartbeats out per peer, for the round-trip histogram: one outstanding at a time. */
   private readonly heartbeatSentAt = new Map<string, number>();
@@ -314,7 +316,13 @@ export class Replica implements ReplicaApi {
     // Thesis §10.2.1: a leader sends its new entries while it writes them itself.
     const sendEarly = maySendBeforePersist(rd, roleBefore);
     if (sendEarly) this.sendMessages(rd.messages);
-    if (rd.entries.length > 0 || rd.hardState !== undefined) {
+    // A hard state whose commit index alone moved gets no write of its own: it rides in the batch
+    // that applies the entries it commits (as etcd-io/raft, it is never synced). One engine write per
+    // Ready fewer on the leader's commit path.
+    const commitOnly = rd.hardState !== undefined && rd.entries.length === 0 && !rd.mustSync && rd.committedEntries.length > 0;
+    if (rd.hardState !== undefined) this.commitIndex = rd.hardState.commit;
+    if (commitOnly) this.raftStorage.setHardState(rd.hardState!);
+    if (rd.entries.length > 0 || (rd.hardState !== undefined && !commitOnly)) {
       // §5.1: the vote, the term and the entries are durable before any message says so.
       const startedAt = performance.now();
       const written = await this.store.persist({ hardState: rd.hardState, entries: rd.entries }, { sync: rd.mustSync });
@@ -374,11 +382,15 @@ export class Replica implements ReplicaApi {
     const commands = entries.filter((e) => e.data.length > 0).map((e) => ({ index: e.index, data: e.data }));
     const { ops, results, events } = await this.stateMachine.applyBatch(this.store.keyspace(), commands);
     const last = entries[entries.length - 1]!;
-    await this.store.applyBatch(ops, last.index, last.term);
+    // The results are decided here: the entries are committed (durable on a quorum) and applying is
+    // deterministic, so a crash before the batch below is written applies them again, to the same
+    // results, on restart. Their proposers are answered now; the applied index, which reads wait
+    // for, moves only once the keyspace holds the batch.
+    for (const e of entries) this.proposals.applied(e.index, e.term, () => ({ index: e.index, result: results.get(e.index) }));
+    await this.store.applyBatch(ops, last.index, last.term, { commit: this.commitIndex });
     this.appliedIndex = last.index;
     this.appliedTerm = last.term;
     this.metrics?.observeApplySeconds((performance.now() - startedAt) / 1000, entries.length);
-    for (const e of entries) this.proposals.applied(e.index, e.term, () => ({ index: e.index, result: results.get(e.index) }));
     for (const message of events.messages) this.events.emit('message', message);
     for (const user of events.deletedAccounts) this.events.emit('accountDeleted', user);
     for (const user of events.revokedUsers) this.events.emit('sessionsRevoked', user);
@@ -391,7 +403,7 @@ export class Replica implements ReplicaApi {
     if (change.type === ConfChangeType.RemoveNode) members.delete(change.nodeId);
     else if (change.context.length > 0) members.set(change.nodeId, decodeMemberInfo(change.context));
     const confState = this.raft.applyConfChange(change);
-    await this.store.applyBatch([], entry.index, entry.term, { confState, members: [...members.values()] });
+    await this.store.applyBatch([], entry.index, entry.term, { confState, members: [...members.values()], commit: this.commitIndex });
     this.members = members;
     this.confState = confState;
     this.appliedIndex = entry.index;

@@ -86,6 +86,13 @@ export interface ApplyExtras {
   members?: MemberInfo[];
   /** fsync this batch; not needed for correctness (see applyBatch). Default false. */
   sync?: boolean;
+  /**
+   * The commit index, when it moved and nothing else of the hard state did: recorded in this batch
+   * instead of a write of its own (written only when above the stored one). Not needed for
+   * correctness — Raft learns the commit index again from the leader — but it keeps a restarted
+   * replica's commit from falling behind what it has applied.
+   */
+  commit?: number;
 }
 
 export interface DigestResult {
@@ -305,8 +312,11 @@ export class ReplicaStore {
       batch.putMeta(MetaKey.applied, encodeMeta(applied));
       if (extras.confState !== undefined) batch.putMeta(MetaKey.confState, encodeMeta(extras.confState));
       if (extras.members !== undefined) batch.putMeta(MetaKey.members, encodeMembers(extras.members));
+      const hardState = extras.commit !== undefined && extras.commit > this.hardState.commit ? { ...this.hardState, commit: extras.commit } : this.hardState;
+      if (hardState !== this.hardState) batch.putMeta(MetaKey.hardState, encodeMeta(hardState));
       const stats = await this.commit(batch, extras.sync ?? false);
       this.applied = applied;
+      this.hardState = hardState;
       return stats;
     });
   }

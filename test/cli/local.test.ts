@@ -11,6 +11,7 @@ import {
   ensureSecretFile,
   nodeCommand,
   parseLocalFlags,
+  replicaEnv,
   replicaSpecs,
   serveArgs,
   type ReplicaEvent,
@@ -83,6 +84,11 @@ describe('chatd local: replica layout', () => {
     });
     assert.deepEqual(nodeCommand('/a/chatd.ts', '/bin/node', []).args, ['--import', 'tsx', '/a/chatd.ts']);
     assert.deepEqual(nodeCommand('/a/chatd.ts', '/bin/node', ['--import', 'tsx']).args, ['--import', 'tsx', '/a/chatd.ts']);
+  });
+
+  it('runs children with the caller\'s environment, malloc held to two arenas unless the caller chose', () => {
+    assert.deepEqual(replicaEnv({ PATH: '/bin' }), { PATH: '/bin', MALLOC_ARENA_MAX: '2' });
+    assert.deepEqual(replicaEnv({ MALLOC_ARENA_MAX: '8' }), { MALLOC_ARENA_MAX: '8' });
   });
 
   it('parses the local flags and refuses ones that are not numbers', () => {

@@ -74,6 +74,21 @@ describe('ReplicaStore applied state', () => {
     await reopened.close();
   });
 
+  it('records a moved commit index in the apply batch, never moving it back', async () => {
+    const dir = await temp.make();
+    const store = await ReplicaStore.open(dir);
+    const hardState = { term: 2, vote: 'n1', commit: 1 };
+    await store.persist({ entries: entries(1, 4, 2), hardState }, { sync: true });
+    await store.applyBatch([{ type: 'put', key: 'k', value: bytes('v') }], 3, 2, { commit: 3 });
+    await store.applyBatch([], 3, 2, { commit: 2 });
+    await store.close();
+    const reopened = await ReplicaStore.open(dir);
+    const state = await reopened.load();
+    assert.deepEqual(state.hardState, { term: 2, vote: 'n1', commit: 3 }, 'term and vote kept, commit moved to 3 and not back');
+    assert.equal(state.appliedIndex, 3);
+    await reopened.close();
+  });
+
   it('refuses to move the applied index backwards', async () => {
     const store = await ReplicaStore.open(await temp.make());
     await store.persist({ entries: entries(1, 3, 1) }, { sync: true });
