@@ -2,6 +2,7 @@
 // writes first, then the keyspace. Nothing reaches the keyspace here; the caller commits `ops()` in
 // one engine batch together with the applied index, so a crash keeps all of a batch or none of it.
 import type { Keyspace } from '../storage/keyspace.js';
+import { scan } from '../storage/scan.js';
 import { prefixEnd } from './keys.js';
 import type { CachedValue, ReadCache } from './read-cache.js';
 import { canReadSync } from './sync-read.js';
@@ -69,9 +70,10 @@ export class PendingWrites {
   /** Every live [key, value] starting with `prefix`, as this batch sees them, in ascending order. */
   async entriesWithPrefix(prefix: string): Promise<Array<[string, Uint8Array]>> {
     const merged = new Map<string, Uint8Array>();
-    for await (const [key, value] of this.keyspace.iterator({ gte: prefix, lt: prefixEnd(prefix) })) {
+    await scan(this.keyspace.iterator({ gte: prefix, lt: prefixEnd(prefix) }), 256, ([key, value]) => {
       merged.set(key, value);
-    }
+      return true;
+    });
     for (const [key, value] of this.pending) {
       if (!key.startsWith(prefix)) continue;
       if (value === null) merged.delete(key);

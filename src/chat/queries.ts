@@ -2,6 +2,7 @@
 // decides how fresh that must be (a ReadIndex barrier first for linearizable reads).
 import { StoredMessage } from '../gen/raftchat/command/v1/command.js';
 import type { Keyspace } from '../storage/keyspace.js';
+import { scan } from '../storage/scan.js';
 import { globMatcher, literalPrefix } from './glob.js';
 import { ACCOUNT_PREFIX, accountKey, counterKey, inboxPrefix, messageKey, prefixEnd, revocationKey } from './keys.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
@@ -62,7 +63,10 @@ export async function sessionStatus(
 /** How many accounts exist: a key scan of the account prefix (for metrics, not for hot paths). */
 export async function countAccounts(keyspace: Keyspace): Promise<number> {
   let n = 0;
-  for await (const _ of keyspace.keys({ gte: ACCOUNT_PREFIX, lt: prefixEnd(ACCOUNT_PREFIX) })) n++;
+  await scan(keyspace.keys({ gte: ACCOUNT_PREFIX, lt: prefixEnd(ACCOUNT_PREFIX) }), 1000, () => {
+    n++;
+    return true;
+  });
   return n;
 }
 
@@ -109,16 +113,24 @@ export async function listAccounts(
 
   const usernames: string[] = [];
   let examined = 0;
-  for await (const key of keyspace.keys({ ...lower, lt: prefixEnd(prefix) })) {
+  let nextPageToken = '';
+  await scan(keyspace.keys({ ...lower, lt: prefixEnd(prefix) }), Math.min(maxKeysScanned, pageSize + 1), (key) => {
     const username = key.slice(ACCOUNT_PREFIX.length);
     if (matches(username)) {
       // A match beyond a full page: there is a next page, and it starts after the last one returned.
-      if (usernames.length === pageSize) return { usernames, nextPageToken: encodePageToken(usernames.at(-1)!) };
+      if (usernames.length === pageSize) {
+        nextPageToken = encodePageToken(usernames.at(-1)!);
+        return false;
+      }
       usernames.push(username);
     }
-    if (++examined >= maxKeysScanned) return { usernames, nextPageToken: encodePageToken(username) };
-  }
-  return { usernames, nextPageToken: '' };
+    if (++examined >= maxKeysScanned) {
+      nextPageToken = encodePageToken(username);
+      return false;
+    }
+    return true;
+  });
+  return { usernames, nextPageToken };
 }
 
 export interface ListMessagesOptions {
@@ -146,12 +158,18 @@ export async function listMessages(
   if (!isValidUsername(username)) return { messages: [], more: false };
 
   const messages: StoredMessage[] = [];
+  let more = false;
   const range = { gt: messageKey(username, afterId), lt: prefixEnd(inboxPrefix(username)) };
-  for await (const bytes of keyspace.values(range)) {
+  // One read of limit + 1 answers a page and whether more follow, unless read messages are skipped.
+  await scan(keyspace.values(range), options.unreadOnly === true ? Math.max(limit + 1, 64) : limit + 1, (bytes) => {
     const message = StoredMessage.decode(bytes);
-    if (options.unreadOnly === true && message.read) continue;
-    if (messages.length === limit) return { messages, more: true };
+    if (options.unreadOnly === true && message.read) return true;
+    if (messages.length === limit) {
+      more = true;
+      return false;
+    }
     messages.push(message);
-  }
-  return { messages, more: false };
+    return true;
+  });
+  return { messages, more };
 }
