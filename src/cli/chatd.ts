@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import * as grpc from '@grpc/grpc-js';
 import { Replica } from '../node/replica.js';
 import { loadTls } from '../node/tls.js';
+import { collectWhenIdle } from '../node/idle-gc.js';
 import { replicaDefaults, type InitialMember, type ReplicaConfig } from '../node/config.js';
 import { defaultLimits, startApiServer, type ApiLimits } from '../api/index.js';
 import { countAccounts } from '../chat/index.js';
@@ -178,6 +179,11 @@ async function serve(config: ReplicaConfig, log: Logger, apiLimits: Partial<ApiL
   const metricsServer = config.metricsAddress === '' ? undefined : await startMetricsServer(config.metricsAddress, metrics, probes);
   log.info({ client: config.clientAddress, peer: config.peerAddress, metrics: config.metricsAddress || 'off' }, 'serving');
   const k8sRun = await k8s?.afterStart(replica);
+  const stopIdleGc = process.env['RAFTCHAT_IDLE_GC'] === '0' ? undefined : collectWhenIdle({
+    progress: () => replica.status().appliedIndex,
+    intervalMs: 10_000,
+    onCollect: (freed, ms) => log.debug({ freedMiB: Math.round(freed / 2 ** 20), ms: Math.round(ms) }, 'collected garbage at rest'),
+  });
 
   let exiting = false;
   const shutdown = async (signal: string, code: number) => {
@@ -188,6 +194,7 @@ async function serve(config: ReplicaConfig, log: Logger, apiLimits: Partial<ApiL
     // closing the database may itself stall, and the cluster is better served by a prompt exit.
     const force = setTimeout(() => process.exit(code || 1), code === 0 ? 15_000 : 2_000);
     force.unref();
+    stopIdleGc?.();
     await k8sRun?.stop().catch((err: unknown) => log.error({ err }, 'error while stopping the Kubernetes integration'));
     await replica.stop({ transferLeadership: code === 0 }).catch((err: unknown) => log.error({ err }, 'error while stopping'));
     await api.close().catch(() => undefined);
