@@ -142,7 +142,8 @@ function describeReplicas(p: PointResult): string {
   const served = Object.entries(p.replicas)
     .filter(([, w]) => w.send_call_mean_ms > 0)
     .map(([id, w]) => `${id}${id === p.leader ? ' (leader)' : ''} ${w.send_call_mean_ms} ms in the call, ${w.propose_mean_ms} ms of it proposing`);
-  return `${leader.bytes_per_entry} B/entry; ${side(leader)} | ${side(followerAvg)}; SendMessage mean: ${served.join(', ')}`;
+  const calls = served.length === 0 ? '' : `; SendMessage mean: ${served.join(', ')}`;
+  return `${leader.bytes_per_entry} B/entry; ${side(leader)} | ${side(followerAvg)}${calls}`;
 }
 
 function fmtRecord(record: Record<string, number>): string {
