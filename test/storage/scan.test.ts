@@ -2,12 +2,15 @@
 // there for — many concurrent short reads through async iteration left native memory never returned.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { scan, type ChunkedIterator } from '../../src/storage/scan.js';
 import { TempDirs } from './helpers.js';
 
 const SCANNER = fileURLToPath(new URL('./fixtures/scan-memory.ts', import.meta.url));
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
 /** An iterator over `items` that records the chunk sizes asked for and whether it was closed. */
 function recording(items: number[], failAt?: number): ChunkedIterator<number> & { asked: number[]; closed: boolean } {
@@ -55,6 +58,19 @@ describe('scan', () => {
     const visited = recording([1, 2, 3]);
     await assert.rejects(scan(visited, 2, () => { throw new Error('bad record'); }), /bad record/);
     assert.equal(visited.closed, true);
+  });
+
+  it('is how the request paths read ranges: no `for await` over a database iterator in src/{chat,api,node,transport}', () => {
+    const offenders: string[] = [];
+    for (const dir of ['chat', 'api', 'node', 'transport']) {
+      for (const file of readdirSync(join(SRC, dir), { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.ts')) continue;
+        readFileSync(join(SRC, dir, file), 'utf8').split('\n').forEach((line, i) => {
+          if (/for await \(const [^)]* of [^)]*\.(iterator|keys|values)\(/.test(line)) offenders.push(`src/${dir}/${file}:${i + 1}: ${line.trim()}`);
+        });
+      }
+    }
+    assert.deepEqual(offenders, [], 'use scan() from src/storage/scan.ts (an iterator left before its end leaks native memory)');
   });
 
   it('keeps 64 concurrent ListMessages readers from growing native memory (40,000 reads of a real store)', async function () {
