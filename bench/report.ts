@@ -124,20 +124,11 @@ function describeReplicas(p: PointResult): string {
   const leader = p.replicas[p.leader];
   const followers = Object.entries(p.replicas).filter(([id]) => id !== p.leader).map(([, w]) => w);
   if (leader === undefined || followers.length === 0) return 'no readings';
-  const avg = (pick: (w: ReplicaWindow) => number): number => Math.round((followers.reduce((t, w) => t + pick(w), 0) / followers.length) * 100) / 100;
-  const side = (w: Pick<ReplicaWindow, 'fsyncs_per_s' | 'fsync_mean_ms' | 'entries_per_fsync' | 'apply_batch_mean_ms' | 'event_loop_lag_p99_ms' | 'heap_used_mib' | 'heap_total_mib' | 'rss_mib'>): string =>
+  const avg = (key: keyof ReplicaWindow): number => Math.round((followers.reduce((t, w) => t + w[key], 0) / followers.length) * 100) / 100;
+  const followerAvg = Object.fromEntries((Object.keys(leader) as Array<keyof ReplicaWindow>).map((key) => [key, avg(key)])) as unknown as ReplicaWindow;
+  const side = (w: ReplicaWindow): string =>
     `${w.fsyncs_per_s} fsyncs/s × ${w.fsync_mean_ms} ms, ${w.entries_per_fsync} entries/fsync, apply ${w.apply_batch_mean_ms} ms/batch, ` +
     `loop lag p99 ${w.event_loop_lag_p99_ms} ms, heap ${w.heap_used_mib}/${w.heap_total_mib} MiB of RSS ${w.rss_mib}`;
-  const followerAvg = {
-    fsyncs_per_s: avg((w) => w.fsyncs_per_s),
-    fsync_mean_ms: avg((w) => w.fsync_mean_ms),
-    entries_per_fsync: avg((w) => w.entries_per_fsync),
-    apply_batch_mean_ms: avg((w) => w.apply_batch_mean_ms),
-    event_loop_lag_p99_ms: avg((w) => w.event_loop_lag_p99_ms),
-    heap_used_mib: avg((w) => w.heap_used_mib),
-    heap_total_mib: avg((w) => w.heap_total_mib),
-    rss_mib: avg((w) => w.rss_mib),
-  };
   // Where the client's time went, per replica that served SendMessage (at C=1 a single one).
   const served = Object.entries(p.replicas)
     .filter(([, w]) => w.send_call_mean_ms > 0)
