@@ -188,7 +188,7 @@ describe('ReplicaStore log', () => {
     await withRawDatabase(dir, async (db) => assert.equal(await countKeys(logLevel(db)), 2));
   });
 
-  it('compacts a log longer than one deletion batch', async () => {
+  it('compacts 20,000 entries and leaves only the ones after the point on disk', async () => {
     const dir = await temp.make();
     let store = await ReplicaStore.open(dir);
     const total = 20_000;
@@ -199,6 +199,22 @@ describe('ReplicaStore log', () => {
     assert.deepEqual((await store.load()).entries, entries(total - 9, total, 1));
     await store.close();
     await withRawDatabase(dir, async (db) => assert.equal(await countKeys(logLevel(db)), 10));
+  });
+
+  it('goes on appending while the compacted entries are deleted in the background; close() waits for the deletion', async () => {
+    const dir = await temp.make();
+    const store = await ReplicaStore.open(dir);
+    await store.persist({ entries: entries(1, 12_000, 1) }, { sync: false });
+    await store.applyBatch([], 12_000, 1);
+    await store.compactLog(10_000, 1, { voters: ['n1'], learners: [] });
+    // compactLog returned with the point recorded; the deletion may still be running.
+    await store.persist({ entries: entries(12_001, 12_010, 2) }, { sync: true });
+    assert.deepEqual((await store.load()).entries, [...entries(10_001, 12_000, 1), ...entries(12_001, 12_010, 2)]);
+    // The next compaction starts after the previous deletion has finished.
+    await store.applyBatch([], 12_010, 2);
+    await store.compactLog(12_005, 2, { voters: ['n1'], learners: [] });
+    await store.close();
+    await withRawDatabase(dir, async (db) => assert.equal(await countKeys(logLevel(db)), 5));
   });
 
   it('replaces the whole log when a Ready carries a newer snapshot, and catches commit up to it', async () => {
