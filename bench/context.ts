@@ -9,6 +9,10 @@ export interface BenchSettings {
   /** Warm-up and measured time of each throughput and read point. */
   warmupMs: number;
   measureMs: number;
+  /** How many times each throughput and read point runs; the report gives the medians. */
+  runs: number;
+  /** Unmeasured load before the first point: V8 optimizes the replicas' hot paths meanwhile. */
+  primeMs: number;
   concurrencies: readonly number[];
   readConcurrency: number;
   failoverTrials: number;

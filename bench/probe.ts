@@ -98,6 +98,8 @@ export interface MachineInfo {
   memoryGiB: number;
   node: string;
   os: string;
+  /** cpuSpeedMs() before the cluster started and after it stopped: how fast this host's cores ran. */
+  cpu_speed_ms?: { before: number; after: number };
 }
 
 export function machineInfo(): MachineInfo {
@@ -109,6 +111,24 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     os: `${os.type()} ${os.release()}`,
   };
+}
+
+/**
+ * Milliseconds one core takes over a fixed integer loop (best of three), timed while nothing else of
+ * the benchmark runs. A virtual machine's cores run slower while its host is busy, and every figure
+ * with them: on the development VM a plain loop like this one took 410 ms at one hour and 460–590 ms
+ * the next. The report prints it beside the machine so two runs can be told apart by their host.
+ */
+export function cpuSpeedMs(): number {
+  let best = Infinity;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const startedAt = performance.now();
+    let sink = 0;
+    for (let i = 0; i < 300_000_000; i++) sink += i % 7;
+    best = Math.min(best, performance.now() - startedAt);
+    if (sink < 0) throw new Error('unreachable');
+  }
+  return round(best, 0);
 }
 
 export function round(value: number, digits: number): number {

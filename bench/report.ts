@@ -11,7 +11,7 @@ export interface BenchReport {
   started_at: string;
   quick: boolean;
   replica_runtime: string;
-  settings: { warmup_s: number; measure_s: number; body_bytes: number; users: number; replicas: number };
+  settings: { warmup_s: number; measure_s: number; runs: number; prime_s: number; body_bytes: number; users: number; replicas: number };
   throughput: PointResult[];
   /** Leader changes seen during the steady-load points (should be none). */
   leader_changes_during_steady_load: number;
@@ -48,8 +48,9 @@ export function formatReport(report: BenchReport): string[] {
   const lines: string[] = [];
   const m = report.machine;
   lines.push(`raftchat benchmark, ${report.started_at}${report.quick ? ' (--quick)' : ''}`);
-  lines.push(`machine: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, node ${m.node}, ${m.os}`);
-  lines.push(`cluster: ${report.settings.replicas} replicas (${report.replica_runtime}), fsync on; body ${report.settings.body_bytes} B, ${report.settings.users} users; ${report.settings.warmup_s} s warm-up + ${report.settings.measure_s} s per point`);
+  const speed = m.cpu_speed_ms === undefined ? '' : `; one core's fixed loop ${m.cpu_speed_ms.before} ms before the run, ${m.cpu_speed_ms.after} ms after (higher: a busier host, slower cores)`;
+  lines.push(`machine: ${m.cpus} × ${m.model}, ${m.memoryGiB} GiB, node ${m.node}, ${m.os}${speed}`);
+  lines.push(`cluster: ${report.settings.replicas} replicas (${report.replica_runtime}), fsync on; body ${report.settings.body_bytes} B, ${report.settings.users} users; ${report.settings.warmup_s} s warm-up + ${report.settings.measure_s} s per point${report.settings.runs > 1 ? `, ${report.settings.runs} runs of each` : ''}; primed ${report.settings.prime_s} s before the first`);
   lines.push('');
   const points = [...report.throughput, ...(report.reads === undefined ? [] : [report.reads])];
   lines.push(
@@ -76,6 +77,14 @@ export function formatReport(report: BenchReport): string[] {
       }),
     ),
   );
+  const repeated = points.filter((p) => p.runs !== undefined);
+  if (repeated.length > 0) {
+    lines.push(`each point ran ${report.settings.runs} times; the table gives the medians, the runs were (ops/s, p50, p99 ms):`);
+    for (const p of repeated) {
+      const runs = p.runs!.map((r) => `${r.ops_per_s}/s ${r.p50_ms} ${r.p99_ms}`).join(' | ');
+      lines.push(`  ${p.mode === 'send' ? 'send' : 'list'} C=${p.concurrency}: ${runs}`);
+    }
+  }
   lines.push(`leader changes during the steady-load points: ${report.leader_changes_during_steady_load}`);
   lines.push('per replica, from its /metrics over the measured window (leader | followers averaged):');
   for (const p of points) lines.push(`  ${p.mode === 'send' ? 'send' : 'list'} C=${p.concurrency}: ${describeReplicas(p)}`);

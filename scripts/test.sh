@@ -47,7 +47,7 @@ run typecheck npm run typecheck --silent
 run build npm run build --silent
 [[ -f dist/cli/chatd.js ]] && export RAFTCHAT_TEST_DIST=1
 run sim npm run sim --silent -- --seeds 300
-run unit npx mocha "test/{raft,sim,storage,chat,transport,api,node,cli,chaos,metrics/unit}/**/*.test.ts"
+run unit npx mocha "test/{raft,sim,storage,chat,transport,api,node,cli,chaos,bench,metrics/unit}/**/*.test.ts"
 run integration npx mocha "test/integration/**/*.test.ts"
 # RAFTCHAT_TEST_SUITES narrows the run for development; CI runs them all.
 for suite in ${RAFTCHAT_TEST_SUITES:-fuzz metrics faults hosts demo chart k8s image}; do
