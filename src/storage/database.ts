@@ -15,7 +15,7 @@ export type Sublevel<K, V> = AbstractSublevel<Database, string | Buffer | Uint8A
  * engine's default of 4 MiB a replica taking ~1,500 writes/s flushes every few seconds, and each
  * flush sets off compactions that merge into level 1 (messages land in every recipient's key range,
  * so each level-0 table overlaps all of level 1) and make every read look in more tables. 16 MiB:
- * `npm run bench:apply -- --commands 400000 --batches 64` 61–64 → 47–48 µs of CPU per send (store
+ * `npm run bench:apply -- --commands 400000 --batches 64` 61–64 → 44–48 µs of CPU per send (store
  * 31–33 → 22–23; 8 MiB gave 50, 32 MiB 43), for up to 2 × 12 MiB more memory (the memtable being
  * filled and the one being flushed). A restart replays at most this much write-ahead log.
  */
