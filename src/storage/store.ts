@@ -413,6 +413,10 @@ export class ReplicaStore {
         assert(metadata.index >= this.compacted.index, () => `snapshot ${metadata.index} is older than the compaction point ${this.compacted.index}`);
         const previous = this.generation;
         const hardState = this.hardState.commit < metadata.index ? { ...this.hardState, commit: metadata.index } : this.hardState;
+        // Entries after the snapshot point may conflict with it: they go in the swap. Those at or
+        // below it fall under the new compaction point and are deleted after it, as compactLog does.
+        const trimAfter = this.compacted.index;
+        const trimTo = Math.min(this.lastIndex, metadata.index);
         const batch = this.newBatch()
           .putMeta(MetaKey.generation, encodeMeta(installer.generation))
           .delMeta(MetaKey.staging)
@@ -422,7 +426,7 @@ export class ReplicaStore {
           .putMeta(MetaKey.confState, encodeMeta(metadata.confState))
           .putMeta(MetaKey.members, encodeMembers(members))
           .putMeta(MetaKey.hardState, encodeMeta(hardState))
-          .delEntries(this.compacted.index + 1, this.lastIndex);
+          .delEntries(metadata.index + 1, this.lastIndex);
         await this.commit(batch, true);
         this.generation = installer.generation;
         this.live = this.layout.keyspace(installer.generation);
@@ -431,6 +435,7 @@ export class ReplicaStore {
         this.hardState = hardState;
         this.lastIndex = metadata.index;
         this.retiring = this.retire(previous);
+        if (trimTo > trimAfter) this.trimming = this.trimming.then(() => this.trimLog(trimAfter, trimTo));
         this.options.logger?.info({ index: metadata.index, term: metadata.term, pairs: installer.pairs, bytes: installer.bytes }, 'installed a snapshot');
       });
     } finally {

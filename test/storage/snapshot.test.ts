@@ -82,6 +82,23 @@ describe('ReplicaStore snapshots', () => {
     await withRawDatabase(targetDir, async (db) => assert.equal(await countKeys(keyspaceLevel(db, 0)), 0));
   });
 
+  it('drops in the swap a stale tail past the snapshot point, and the entries below it after', async () => {
+    const source = await populated(3, 0);
+    const targetDir = await temp.make();
+    const target = await ReplicaStore.open(targetDir);
+    // A follower with a divergent tail (term 1) beyond the snapshot's index 10 (term 3).
+    await target.persist({ hardState: { term: 1, vote: '', commit: 2 }, entries: entries(1, 14, 1) }, { sync: true });
+    await target.applyBatch([], 2, 1);
+    await transfer(source, target);
+    // Straight after the swap, before the background deletion is awaited anywhere.
+    assert.deepEqual((await target.load()).entries, []);
+    await target.persist({ entries: entries(11, 12, 4) }, { sync: true });
+    assert.deepEqual((await target.load()).entries, entries(11, 12, 4));
+    await target.close();
+    await source.close();
+    await withRawDatabase(targetDir, async (db) => assert.equal(await countKeys(logLevel(db)), 2));
+  });
+
   it('streams the keyspace as of openSnapshot, not the writes that follow it', async () => {
     const source = await populated(3, 0);
     const before = await source.digest();
