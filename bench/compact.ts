@@ -34,7 +34,7 @@ const data = new Uint8Array(256).fill(7);
 /** The longest gap between runs of a 1 ms interval timer while it is on: how long the loop was held. */
 class StallMeter {
   private last = performance.now();
-  longestMs = 0;
+  private longestMs = 0;
   private readonly timer = setInterval(() => {
     const now = performance.now();
     this.longestMs = Math.max(this.longestMs, now - this.last);

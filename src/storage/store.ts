@@ -345,7 +345,12 @@ export class ReplicaStore {
       this.compacted = point;
       return previous;
     });
-    if (trimAfter !== undefined) this.trimming = this.trimLog(trimAfter, index);
+    if (trimAfter !== undefined) this.trimInBackground(trimAfter, index);
+  }
+
+  /** Deletes the log entries in (after, upTo] after any deletion already running; close() waits for it. */
+  private trimInBackground(after: number, upTo: number): void {
+    this.trimming = this.trimming.then(() => this.trimLog(after, upTo));
   }
 
   /** Deletes the log entries in (after, upTo]; a failure stops the store like any failed write. */
@@ -435,7 +440,7 @@ export class ReplicaStore {
         this.hardState = hardState;
         this.lastIndex = metadata.index;
         this.retiring = this.retire(previous);
-        if (trimTo > trimAfter) this.trimming = this.trimming.then(() => this.trimLog(trimAfter, trimTo));
+        if (trimTo > trimAfter) this.trimInBackground(trimAfter, trimTo);
         this.options.logger?.info({ index: metadata.index, term: metadata.term, pairs: installer.pairs, bytes: installer.bytes }, 'installed a snapshot');
       });
     } finally {
