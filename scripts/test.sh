@@ -9,6 +9,9 @@ passed=0
 failed=0
 skipped=0
 summary=()
+# The failing tests' reports, printed again at the end beside the totals: CI keeps only the tail of
+# the output, and a failure early in a long run would otherwise be lost from it.
+failures=()
 
 # run NAME COMMAND...: runs a suite, adds its "N passed, N failed[, N skipped]" line to the totals.
 run() {
@@ -37,6 +40,11 @@ run() {
   else
     failed=$((failed + 1))
   fi
+  if [[ $code -ne 0 ]]; then
+    local report
+    report=$(sed -n '/[0-9]\+ failing/,/^[0-9]\+ passed, [0-9]\+ failed/p' "$log" | head -n 120)
+    failures+=("--- ${name} (exit ${code})"$'\n'"${report:-$(tail -n 40 "$log")}")
+  fi
   summary+=("$(printf '%-12s %s  %4ss' "$name" "$([[ $code -eq 0 ]] && echo ok || echo FAILED)" "$((SECONDS - started))")")
   rm -f "$log"
 }
@@ -54,6 +62,11 @@ for suite in ${RAFTCHAT_TEST_SUITES:-fuzz metrics faults hosts demo chart k8s im
   run "$suite" npm run --silent "test:${suite}"
 done
 
+if [[ ${#failures[@]} -gt 0 ]]; then
+  echo
+  echo "failures, again:"
+  printf '%s\n' "${failures[@]}"
+fi
 echo
 echo "suite        result  time"
 printf '%s\n' "${summary[@]}"
