@@ -251,9 +251,14 @@ export class ReplicaStore {
       // A snapshot already recorded (by SnapshotInstaller.finish, before the Ready that carries it)
       // changes nothing; a newer one replaces the whole log, as etcd's MemoryStorage.ApplySnapshot.
       const recorded = snapshot !== undefined && snapshot.index === compacted.index && snapshot.term === compacted.term;
+      let trim: { after: number; upTo: number } | undefined;
       if (snapshot !== undefined && !recorded) {
         assert(snapshot.index > compacted.index, () => `snapshot ${snapshot.index} is older than the compaction point ${compacted.index}`);
-        batch.delEntries(compacted.index + 1, lastIndex);
+        // As in swapIn: a tail past the snapshot goes in this batch; the entries at or below it fall
+        // under the new compaction point and are deleted in the background after.
+        batch.delEntries(snapshot.index + 1, lastIndex);
+        const covered = Math.min(lastIndex, snapshot.index);
+        if (covered > compacted.index) trim = { after: compacted.index, upTo: covered };
         compacted = snapshot;
         lastIndex = snapshot.index;
         batch.putMeta(MetaKey.snapshot, encodeMeta(snapshot));
@@ -277,6 +282,7 @@ export class ReplicaStore {
       this.compacted = compacted;
       this.lastIndex = lastIndex;
       this.hardState = nextHardState;
+      if (trim !== undefined) this.trimInBackground(trim.after, trim.upTo);
       return stats;
     });
   }

@@ -234,6 +234,19 @@ describe('ReplicaStore log', () => {
     await withRawDatabase(dir, async (db) => assert.equal(await countKeys(logLevel(db)), 2));
   });
 
+  it('drops, with a newer snapshot in a Ready, a stale tail past it at once and the entries below it after', async () => {
+    const dir = await temp.make();
+    const store = await ReplicaStore.open(dir);
+    await store.persist({ hardState: { term: 1, vote: 'n2', commit: 2 }, entries: entries(1, 14, 1) }, { sync: true });
+    await store.persist({ snapshot: { index: 9, term: 3, confState: { voters: ['n1', 'n2'], learners: [] } }, entries: [] }, { sync: true });
+    // Straight after the write, before the background deletion is awaited anywhere: 10-14 are gone.
+    assert.deepEqual((await store.load()).entries, []);
+    await store.persist({ entries: entries(10, 10, 3) }, { sync: true });
+    assert.deepEqual((await store.load()).entries, entries(10, 10, 3));
+    await store.close();
+    await withRawDatabase(dir, async (db) => assert.equal(await countKeys(logLevel(db)), 1));
+  });
+
   it('fails a write with IO when the engine fails, and refuses every write after it', async () => {
     const failures: Error[] = [];
     const store = await ReplicaStore.open(await temp.make(), { onFailure: (err) => failures.push(err) });
