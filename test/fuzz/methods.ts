@@ -1,5 +1,6 @@
 // Every method of the public API with the shape of its request (proto/chat/v1/chat.proto) and what
-// it takes to be allowed to call it — the fuzz's map of the surface it attacks.
+// it takes to be allowed to call it — the fuzz's map of the surface it attacks. Kept by hand (who may
+// call a method is not in the .proto); oracle.test.ts checks the paths and fields against chat.proto.
 
 import { ChatServiceService, ClusterServiceService } from '../../src/gen/chat/v1/chat.js';
 

@@ -3,18 +3,35 @@
 // it must (and tolerates a known finding only for the input that causes it), and the end-of-run
 // check fails a lost, duplicated or altered message.
 import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { loadSync } from '@grpc/proto-loader';
 import { bearerCredential } from '../../src/api/auth.js';
 import { TokenSigner } from '../../src/api/tokens.js';
 import type { SendMessageRequest } from '../../src/gen/chat/v1/chat.js';
 import type { ReplicaObservation } from '../../src/chaos/checker.js';
 import { assertFuzzSendsIntact } from './checks.js';
 import { credential, resolveCredential, type FuzzSession } from './credentials.js';
-import { decodeRequest } from './methods.js';
+import { METHODS, decodeRequest } from './methods.js';
 import { sendPayload } from './requests.js';
 import { judge, type Observation } from './verdict.js';
 import { bytesField, overlongVarint, stringField, varint, varintField } from './wire.js';
+
+const protoRoot = fileURLToPath(new URL('../../proto/', import.meta.url));
+
+/** How methods.ts names a .proto field's type; anything else shows up as itself in the diff. */
+function fuzzFieldType(field: { type: string; label: string }): string {
+  const repeated = field.label === 'LABEL_REPEATED' ? 'repeated-' : '';
+  const base: Record<string, string> = {
+    TYPE_STRING: 'string',
+    TYPE_UINT64: 'uint64',
+    TYPE_UINT32: 'uint32',
+    TYPE_BOOL: 'bool',
+    TYPE_ENUM: 'enum',
+  };
+  return repeated + (base[field.type] ?? field.type);
+}
 
 const tokenKey = new Uint8Array(32).fill(7);
 const signer = new TokenSigner(tokenKey, 3_600_000);
@@ -40,6 +57,23 @@ function acceptedAsSession(entries: ReturnType<typeof resolveCredential>['metada
 }
 
 describe('the fuzz oracle', () => {
+  it('knows every method of chat.proto and every field of its request, as the .proto declares them', () => {
+    type ProtoField = { name: string; number: number; type: string; label: string };
+    type ProtoMethod = { path: string; requestStream: boolean; responseStream: boolean; requestType: { type: { field: ProtoField[] } } };
+    const definition = loadSync('chat/v1/chat.proto', { includeDirs: [protoRoot], keepCase: true });
+    const declared = ['chat.v1.ChatService', 'chat.v1.ClusterService'].flatMap((service) =>
+      Object.values(definition[service] as unknown as Record<string, ProtoMethod>).map((m) => ({
+        path: m.path,
+        streaming: m.requestStream || m.responseStream,
+        fields: m.requestType.type.field.map((f) => ({ number: f.number, name: f.name, type: fuzzFieldType(f) })),
+      })),
+    );
+    const byNumber = (a: { number: number }, b: { number: number }) => a.number - b.number;
+    const known = METHODS.map((m) => ({ path: m.path, streaming: m.streaming, fields: [...m.fields].sort(byNumber) }));
+    const sortByPath = <T extends { path: string }>(list: T[]) => list.sort((a, b) => a.path.localeCompare(b.path));
+    assert.deepEqual(sortByPath(known), sortByPath(declared.map((m) => ({ ...m, fields: m.fields.sort(byNumber) }))));
+  });
+
   describe('credentials', () => {
     it('are accepted by the server\'s token checks exactly when the fuzz says they grant its session', () => {
       const session = liveSession();
