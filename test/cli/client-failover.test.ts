@@ -146,7 +146,8 @@ describe('RaftchatClient failover', () => {
     const c = client({ servers: [hung.address], attemptTimeoutMs: 5_000 });
     const startedAt = Date.now();
     await assert.rejects(c.listAccounts({}, { deadlineMs: 300 }), { code: status.DEADLINE_EXCEEDED });
-    assert.ok(Date.now() - startedAt < 1_000);
+    // Well short of the 5 s attempt timeout it would otherwise have waited out, with room for a busy machine.
+    assert.ok(Date.now() - startedAt < 3_000, `gave up after ${Date.now() - startedAt} ms`);
   });
 
   it('sends the session token as authorization: Bearer metadata', async () => {
