@@ -61,7 +61,12 @@ describe('startMetricsServer', () => {
     server = await startMetricsServer('127.0.0.1:0', {
       contentType: 'text/plain',
       // The first scrape answers; the second never does (a collection stuck behind a busy replica).
-      text: () => (++scrapes === 1 ? Promise.resolve('up 1\n') : (asked(), new Promise<string>(() => undefined))),
+      text: () => {
+        scrapes++;
+        if (scrapes === 1) return Promise.resolve('up 1\n');
+        asked();
+        return new Promise<string>(() => undefined);
+      },
     });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     assert.equal((await get(server.port, '/metrics', 'GET', agent)).status, 200);
@@ -74,7 +79,8 @@ describe('startMetricsServer', () => {
     await server.close();
     server = undefined;
     agent.destroy();
-    // Node keeps an idle keep-alive connection 5 s and waits for a request in progress forever.
+    // Node keeps an idle keep-alive connection for 5 s, and server.close() waits for a request in
+    // progress to end: here, never.
     assert.ok(Date.now() - started < 3_000, `close() took ${Date.now() - started} ms`);
     assert.equal((await stuck).code, 'ECONNRESET', 'the scrape in progress is cut off');
   });
