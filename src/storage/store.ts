@@ -118,7 +118,7 @@ export class ReplicaStore {
   private installing: SnapshotInstaller | undefined;
   /** Deletion of a replaced keyspace generation, running in the background. */
   private retiring: Promise<void> = Promise.resolve();
-  /** Deletion of compacted log entries, running in the background (compactLog). */
+  /** Deletion of log entries below the compaction point, running in the background (trimInBackground). */
   private trimming: Promise<void> = Promise.resolve();
   /** Set by the first failed write: the store refuses all further writes (see fail()). */
   private failure: StorageError | undefined;
@@ -257,8 +257,7 @@ export class ReplicaStore {
         // As in swapIn: a tail past the snapshot goes in this batch; the entries at or below it fall
         // under the new compaction point and are deleted in the background after.
         batch.delEntries(snapshot.index + 1, lastIndex);
-        const covered = Math.min(lastIndex, snapshot.index);
-        if (covered > compacted.index) trim = { after: compacted.index, upTo: covered };
+        trim = { after: compacted.index, upTo: Math.min(lastIndex, snapshot.index) };
         compacted = snapshot;
         lastIndex = snapshot.index;
         batch.putMeta(MetaKey.snapshot, encodeMeta(snapshot));
@@ -354,8 +353,12 @@ export class ReplicaStore {
     if (trimAfter !== undefined) this.trimInBackground(trimAfter, index);
   }
 
-  /** Deletes the log entries in (after, upTo] after any deletion already running; close() waits for it. */
+  /**
+   * Deletes the log entries in (after, upTo] (none when upTo <= after) after any deletion already
+   * running; the next compaction and close() wait for it.
+   */
   private trimInBackground(after: number, upTo: number): void {
+    if (upTo <= after) return;
     this.trimming = this.trimming.then(() => this.trimLog(after, upTo));
   }
 
@@ -446,7 +449,7 @@ export class ReplicaStore {
         this.hardState = hardState;
         this.lastIndex = metadata.index;
         this.retiring = this.retire(previous);
-        if (trimTo > trimAfter) this.trimInBackground(trimAfter, trimTo);
+        this.trimInBackground(trimAfter, trimTo);
         this.options.logger?.info({ index: metadata.index, term: metadata.term, pairs: installer.pairs, bytes: installer.bytes }, 'installed a snapshot');
       });
     } finally {
