@@ -246,11 +246,16 @@ export class RaftchatClient {
         }
         const remainingMs = giveUpAtMs - Date.now();
         if (remainingMs <= 0) break;
+        const attemptMs = Math.min(remainingMs, 1_000);
         try {
-          const reply = await this.statusOf(server, { deadlineMs: Math.min(remainingMs, 1_000), signal: options.signal });
+          const reply = await this.statusOf(server, { deadlineMs: attemptMs, signal: options.signal });
           if (reply.leaderId !== '') return reply;
         } catch (error) {
-          lastError = toCallError(error, server, 1);
+          const callError = toCallError(error, server, 1);
+          // As in callWithFailover: a poll cut off by the overall deadline does not replace the
+          // error that explains the wait.
+          const cutOff = callError.code === status.DEADLINE_EXCEEDED && attemptMs === remainingMs;
+          if (!cutOff || lastError === undefined) lastError = callError;
         }
       }
       await sleepMs(Math.min(pollIntervalMs, giveUpAtMs - Date.now()), options.signal);

@@ -55,8 +55,13 @@ export async function callWithFailover<Response>(
       const error = toCallError(caught, server, attempt);
       if (isAborted(call.signal)) throw cancelled(attempt, server);
       if (!isRetryableCode(error.code, call.idempotency)) throw error;
+      // An attempt cut off by the call's own deadline says only that time ran out; the error that
+      // made us retry until then (UNAVAILABLE: no quorum, a hung server's timeout) is the one
+      // the caller can act on, so it stays the one reported.
+      if (error.code === status.DEADLINE_EXCEEDED && attemptEndMs >= giveUpAtMs) {
+        throw deadlineExceeded(call.deadlineMs, lastError ?? error, attempt, lastError === undefined ? undefined : server);
+      }
       lastError = error;
-      if (error.code === status.DEADLINE_EXCEEDED && Date.now() >= giveUpAtMs) break;
       const next = settings.ring.advance(server);
       const remainingMs = giveUpAtMs - Date.now();
       if (remainingMs <= 0) break;
@@ -67,18 +72,25 @@ export async function callWithFailover<Response>(
       if (Date.now() >= giveUpAtMs) break;
     }
   }
-  throw deadlineExceeded(call.deadlineMs, lastError);
+  throw deadlineExceeded(call.deadlineMs, lastError, lastError?.attempts ?? 0);
 }
 
 function cancelled(attempts: number, server: string): RaftchatCallError {
   return new RaftchatCallError(status.CANCELLED, 'cancelled by the caller', { attempts, server });
 }
 
-function deadlineExceeded(deadlineMs: number, lastError: RaftchatCallError | undefined): RaftchatCallError {
+/** `cutOffServer`: the server whose attempt was still running when the deadline came, if not the last error's. */
+function deadlineExceeded(
+  deadlineMs: number,
+  lastError: RaftchatCallError | undefined,
+  attempts: number,
+  cutOffServer?: string,
+): RaftchatCallError {
   const last = lastError === undefined ? '' : `; last error from ${lastError.server ?? '?'}: ${lastError.message}`;
-  return new RaftchatCallError(status.DEADLINE_EXCEEDED, `no server answered within ${deadlineMs} ms${last}`, {
+  const cutOff = cutOffServer === undefined ? '' : `; the attempt on ${cutOffServer} was still waiting at the deadline`;
+  return new RaftchatCallError(status.DEADLINE_EXCEEDED, `no server answered within ${deadlineMs} ms${last}${cutOff}`, {
     server: lastError?.server,
-    attempts: lastError?.attempts ?? 0,
+    attempts,
     cause: lastError,
   });
 }

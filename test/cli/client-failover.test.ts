@@ -109,6 +109,25 @@ describe('RaftchatClient failover', () => {
     assert.ok(delays.slice(5, -1).every((d) => d === 160), 'the wait is capped at maxDelayMs');
   });
 
+  it('reports the error that kept it retrying, not the attempt the deadline cut off', async () => {
+    const refusing = track(await startFakeServer({ listMessages: (_c, cb) => cb(grpcError(status.UNAVAILABLE, 'no quorum')) }));
+    const hung = track(await startFakeServer({ listMessages: () => undefined }));
+    const c = client({
+      servers: [refusing.address, hung.address],
+      attemptTimeoutMs: 10_000,
+      backoff: { baseDelayMs: 1, maxDelayMs: 1 },
+    });
+
+    await assert.rejects(c.listMessages({}, { deadlineMs: 400 }), (error: unknown) => {
+      assert.ok(error instanceof RaftchatCallError);
+      assert.equal(error.code, status.DEADLINE_EXCEEDED);
+      assert.match(error.details, new RegExp(`last error from ${refusing.address}: .*no quorum`));
+      assert.match(error.details, new RegExp(`attempt on ${hung.address} was still waiting at the deadline`));
+      assert.equal(error.attempts, 2);
+      return true;
+    });
+  });
+
   it('does not retry a non-idempotent call on an error other than UNAVAILABLE', async () => {
     let calls = 0;
     const failing = track(
