@@ -424,6 +424,9 @@ export class Replica implements ReplicaApi {
   private async compact(): Promise<void> {
     const compactIndex = this.appliedIndex - this.config.compactionKeepEntries;
     if (compactIndex <= this.raftStorage.firstIndex() - 1) return;
+    // A joiner given the log from index 1 (not a snapshot) knows the membership only once it applies
+    // a conf change; a snapshot taken before could not tell a follower that restores it who votes.
+    if (this.confState.voters.length === 0) return;
     const term = this.raftStorage.term(compactIndex);
     await this.store.compactLog(compactIndex, term, this.confState);
     this.raftStorage.createSnapshot(this.appliedIndex, this.confState, encodeMemberTable(this.members));

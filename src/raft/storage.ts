@@ -80,6 +80,8 @@ export class MemoryStorage implements Storage {
       throw new RaftError('COMPACTED', `snapshot at ${index} is not newer than ${this.snap.metadata.index}`);
     }
     assert(index <= this.lastIndex(), () => `createSnapshot(${index}) beyond last index ${this.lastIndex()}`);
+    // A follower that restores this snapshot takes its membership from it alone.
+    assert(confState.voters.length > 0, () => `createSnapshot(${index}) with no voters: the configuration at ${index} is not known`);
     this.snap = { metadata: { index, term: this.term(index), confState: copyConfState(confState) }, data };
     return this.snap;
   }

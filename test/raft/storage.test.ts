@@ -43,6 +43,13 @@ describe('MemoryStorage', () => {
     assert.throws(() => s.createSnapshot(3, { voters: [], learners: [] }, new Uint8Array()), isCode('COMPACTED'));
   });
 
+  it('refuses to create a snapshot that names no voters (a joiner that has not applied a configuration yet)', () => {
+    const s = new MemoryStorage();
+    s.append([e(1, 1), e(2, 1)]);
+    assert.throws(() => s.createSnapshot(2, { voters: [], learners: ['n4'] }, new Uint8Array()), /no voters/);
+    assert.equal(s.snapshot().metadata.index, 0, 'nothing was taken');
+  });
+
   it('applySnapshot replaces the whole log and refuses an older snapshot', () => {
     const s = new MemoryStorage();
     s.append([e(1, 1), e(2, 1)]);

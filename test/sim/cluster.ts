@@ -237,6 +237,9 @@ export class SimCluster implements ReadyHooks {
     const status = node.status();
     const applied = Math.min(status.applied, replica.sm.appliedIndex);
     if (applied <= replica.storage.snapshot().metadata.index) return;
+    // A joiner replaying the log from index 1 learns the membership only from the first conf
+    // change it applies; a snapshot before that could not say who the voters are.
+    if (status.confState.voters.length === 0) return;
     replica.storage.createSnapshot(applied, status.confState, replica.sm.snapshotData(applied));
     const compactTo = applied - this.scenario.compactKeepEntries;
     if (compactTo > replica.storage.firstIndex() - 1) replica.storage.compact(compactTo);
