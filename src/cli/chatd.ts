@@ -42,6 +42,7 @@ interface ServeFlags extends KubernetesOptions {
   tlsPeer: 'true' | 'false';
   tickMs: string;
   electionTicks: string;
+  commitBroadcastDelayMs: string;
   snapshotEntries: string;
   maxInFlightPerConnection: string;
   loginFailuresPerUsernamePerMinute: string;
@@ -80,6 +81,7 @@ registerKubernetesOptions(program.command('serve'))
   .addOption(new Option('--log-level <level>', 'pino log level').env('RAFTCHAT_LOG_LEVEL').default('info'))
   .addOption(new Option('--tick-ms <ms>', 'Raft tick interval').env('RAFTCHAT_TICK_MS').default(String(replicaDefaults.tickIntervalMs)))
   .addOption(new Option('--election-ticks <n>', 'ticks before a follower campaigns').env('RAFTCHAT_ELECTION_TICKS').default(String(replicaDefaults.electionTicks)))
+  .addOption(new Option('--commit-broadcast-delay-ms <ms>', 'how long a leader lets a new commit index wait to ride on the next write before sending it on its own (0: at once)').env('RAFTCHAT_COMMIT_BROADCAST_DELAY_MS').default(String(replicaDefaults.commitBroadcastDelayMs)))
   .addOption(new Option('--snapshot-entries <n>', 'compact the log every n applied entries').env('RAFTCHAT_SNAPSHOT_ENTRIES').default(String(replicaDefaults.snapshotEveryEntries)))
   .addOption(new Option('--max-in-flight-per-connection <n>', 'calls open at once on one client connection').env('RAFTCHAT_MAX_IN_FLIGHT_PER_CONNECTION').default(String(apiDefaults.maxInFlightPerConnection)))
   .addOption(new Option('--login-failures-per-username-per-minute <n>', 'failed logins a username earns back per minute (per replica)').env('RAFTCHAT_LOGIN_FAILURES_PER_USERNAME_PER_MINUTE').default(String(apiDefaults.loginFailuresPerUsernamePerMinute)))
@@ -131,6 +133,7 @@ async function buildConfig(flags: ServeFlags, log: Logger): Promise<ReplicaConfi
     },
     tickIntervalMs: positiveInt(flags.tickMs, '--tick-ms'),
     electionTicks: positiveInt(flags.electionTicks, '--election-ticks'),
+    commitBroadcastDelayMs: nonNegativeInt(flags.commitBroadcastDelayMs, '--commit-broadcast-delay-ms'),
     snapshotEveryEntries: positiveInt(flags.snapshotEntries, '--snapshot-entries'),
   };
   config.compactionKeepEntries = Math.min(config.compactionKeepEntries, Math.floor(config.snapshotEveryEntries / 2));
@@ -318,6 +321,12 @@ function splitPairs(text: string, flag: string): Array<[string, string]> {
 function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+function nonNegativeInt(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number of 0 or more, got "${text}"`);
   return n;
 }
 

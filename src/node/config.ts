@@ -46,6 +46,12 @@ export interface ReplicaConfig {
   tickIntervalMs: number;
   electionTicks: number;
   heartbeatTicks: number;
+  /**
+   * How long a leader lets a new commit index wait for an App with entries (or a heartbeat) to
+   * carry it before it sends followers an App for it alone; 0 sends it at once, as etcd-io/raft.
+   * Bounds how much later than the leader a follower applies while writes are sparse.
+   */
+  commitBroadcastDelayMs: number;
   maxBytesPerMessage: number;
   maxInflightMessages: number;
   /** Compact the log once this many entries are applied past the last compaction point. */
@@ -67,6 +73,7 @@ export const replicaDefaults = {
   tickIntervalMs: 50,
   electionTicks: 10,
   heartbeatTicks: 1,
+  commitBroadcastDelayMs: 20,
   maxBytesPerMessage: 1 << 20,
   maxInflightMessages: 256,
   snapshotEveryEntries: 10_000,

@@ -58,6 +58,7 @@ export class Raft {
   private readonly maxBytesPerMessage: number;
   private readonly maxUncommittedBytes: number;
   private readonly checkQuorum: boolean;
+  private readonly deferCommitBroadcast: boolean;
   private readonly preVote: boolean;
   private readonly random: () => number;
   private readonly logger: Logger;
@@ -73,6 +74,7 @@ export class Raft {
     this.maxBytesPerMessage = config.maxBytesPerMessage;
     this.maxUncommittedBytes = config.maxUncommittedBytes ?? 0;
     this.checkQuorum = config.checkQuorum;
+    this.deferCommitBroadcast = config.deferCommitBroadcast ?? false;
     this.preVote = config.preVote;
     this.random = config.random;
     this.logger = config.logger ?? NO_LOGGER;
@@ -150,6 +152,7 @@ export class Raft {
     this.send(newMessage({
       type: MessageType.App, to, index: prevIndex, logTerm: prevTerm, entries, commit: this.log.committed,
     }));
+    pr.sentCommitIndex(this.log.committed);
     const last = entries.length > 0 ? (entries[entries.length - 1] as Entry).index : prevIndex;
     pr.sentEntries(entries.length, last, bytes);
     return true;
@@ -195,6 +198,23 @@ export class Raft {
     this.broadcastPending = true;
   }
 
+  /** With deferCommitBroadcast: some follower could commit more than it was last told. */
+  hasCommitToBroadcast(): boolean {
+    if (this.role !== 'leader') return false;
+    for (const [id, pr] of this.tracker.progress) {
+      if (id !== this.id && pr.canBumpCommit(this.log.committed)) return true;
+    }
+    return false;
+  }
+
+  /** With deferCommitBroadcast: an App to each follower that could commit more than it was told. */
+  broadcastCommit(): void {
+    if (this.role !== 'leader') return;
+    for (const [id, pr] of this.tracker.progress) {
+      if (id !== this.id && pr.canBumpCommit(this.log.committed)) this.maybeSendAppend(id, true);
+    }
+  }
+
   /** Heartbeats carry the newest pending read's context, so a lost round is retried by the next. */
   private bcastHeartbeat(context: Uint8Array = this.readOnly.lastPendingContext() ?? EMPTY_BYTES): void {
     for (const [id, pr] of this.tracker.progress) {
@@ -202,6 +222,7 @@ export class Raft {
       // Never tell a follower to commit past what it is known to hold (it may not match beyond).
       const commit = Math.min(pr.match, this.log.committed);
       this.send(newMessage({ type: MessageType.Heartbeat, to: id, commit, context }));
+      pr.sentCommitIndex(commit);
     }
   }
 
@@ -473,8 +494,9 @@ export class Raft {
           } else if (pr.state === 'replicate') {
             pr.inflights.freeLE(m.index);
           }
-          if (this.maybeCommit()) {
-            this.releasePendingReadIndexMessages();
+          const committed = this.maybeCommit();
+          if (committed) this.releasePendingReadIndexMessages();
+          if (committed && !this.deferCommitBroadcast) {
             this.bcastAppend();
           } else if (wasPaused) {
             this.sendAppendDrain(m.from);

@@ -108,6 +108,21 @@ export class RawNode {
     this.raft.reportSnapshot(id, ok);
   }
 
+  /**
+   * With Config.deferCommitBroadcast: whether a follower could commit more than it has been told,
+   * i.e. whether broadcastCommit() would send anything. The application calls this after handling
+   * Readys and, when true, calls broadcastCommit() a little later unless the commit index rode out
+   * on an App or heartbeat meanwhile (the next call then says false).
+   */
+  hasCommitToBroadcast(): boolean {
+    return this.raft.hasCommitToBroadcast();
+  }
+
+  /** Send the commit index to every follower that could commit more than it was told. */
+  broadcastCommit(): void {
+    this.raft.broadcastCommit();
+  }
+
   hasReady(): boolean {
     const r = this.raft;
     r.flush();

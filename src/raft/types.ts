@@ -211,6 +211,15 @@ export interface Config {
   maxUncommittedBytes?: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /**
+   * When the commit index moves on an acknowledgement, do not send every follower an App that only
+   * carries it (etcd-io/raft does): let it ride on the next App with entries or heartbeat, and send
+   * it to whoever still lacks it when the application calls broadcastCommit() — after a short
+   * delay of its choosing, as hashicorp/raft's CommitTimeout. One message each way per follower and
+   * per commit fewer when proposals arrive one at a time. Safety does not depend on it: only how
+   * soon followers apply.
+   */
+  deferCommitBroadcast?: boolean;
   /** Deterministic randomness in [0, 1): the only source of chance in the core. */
   random: () => number;
   logger?: Logger;

@@ -208,4 +208,29 @@ describe('a cluster of real replica processes', function () {
       await cluster.stop();
     }
   });
+
+  it('tells followers a new commit index after --commit-broadcast-delay-ms, not at the next heartbeat', async () => {
+    // Heartbeats once a second: a follower that applied a write within 500 ms, five writes in a
+    // row, was told by the delayed broadcast (by chance of heartbeats alone: 1 in ~1,000).
+    const cluster = await TestCluster.start({
+      replicas: 3,
+      flags: ['--tick-ms', '1000', '--election-ticks', '3', '--commit-broadcast-delay-ms', '20'],
+    });
+    try {
+      const leader = await cluster.waitForLeader();
+      const followers = cluster.running().map((n) => n.id).filter((id) => id !== leader);
+      const token = await registerAndLogin(cluster, leader, 'carol');
+      for (let round = 0; round < 5; round++) {
+        await call(cluster.chat(leader), 'sendMessage', { recipient: 'carol', body: `round ${round}`, requestId: '' }, { token });
+        const { commitIndex } = await cluster.status(leader);
+        const startedAt = Date.now();
+        await Promise.all(followers.map((id) =>
+          waitFor(`${id} to apply ${commitIndex}`, 5_000, async () => ((await cluster.status(id)).appliedIndex >= commitIndex ? true : undefined), 10)));
+        const elapsedMs = Date.now() - startedAt;
+        assert.ok(elapsedMs < 500, `round ${round}: followers applied index ${commitIndex} after ${elapsedMs} ms`);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
 });

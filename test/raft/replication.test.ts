@@ -1,6 +1,6 @@
 // Replication flow control: batching, pipelining, progress states, fast back-off, and snapshots.
 import assert from 'node:assert/strict';
-import { MemoryStorage, MessageType, RaftError, RawNode, mulberry32, type Snapshot } from '../../src/raft/index.js';
+import { MemoryStorage, MessageType, RaftError, RawNode, mulberry32, type Config, type Message, type Snapshot } from '../../src/raft/index.js';
 import { bytes, Network } from './helpers/network.js';
 import { drain, makeLeader, msg, newRawNode } from './helpers/node.js';
 
@@ -187,5 +187,75 @@ describe('snapshots', () => {
     raw.advance(rd);
     assert.equal(raw.status().applied, 6);
     assert.equal(raw.status().firstIndex, 7);
+  });
+});
+
+describe('deferred commit broadcast (Config.deferCommitBroadcast)', () => {
+  const apps = (messages: Message[]) => messages.filter((m) => m.type === MessageType.App);
+
+  /** A leader n1 of term 1 with n2 and n3 replicating, entry 2 (p1) sent to both and acked by n2 only. */
+  function committedByN2(overrides: Partial<Config>): { raw: RawNode; storage: MemoryStorage; afterAck: Message[] } {
+    const { raw, storage } = newRawNode('n1', ids, overrides);
+    makeLeader(raw, storage, ids);
+    for (const id of ['n2', 'n3']) raw.step(msg({ type: MessageType.AppResp, from: id, to: 'n1', term: 1, index: 1 }));
+    drain(raw, storage);
+    raw.propose(bytes('p1'));
+    const sent = apps(drain(raw, storage).messages);
+    assert.deepEqual(sent.map((m) => [m.to, m.entries.length, m.commit]), [['n2', 1, 1], ['n3', 1, 1]]);
+    raw.step(msg({ type: MessageType.AppResp, from: 'n2', to: 'n1', term: 1, index: 2 }));
+    const afterAck = drain(raw, storage).messages;
+    assert.equal(raw.status().hardState.commit, 2);
+    return { raw, storage, afterAck };
+  }
+
+  it('without it, sends every follower an App for a commit index that moved (etcd-io/raft)', () => {
+    const { raw, afterAck } = committedByN2({});
+    assert.deepEqual(apps(afterAck).map((m) => [m.to, m.entries.length, m.commit]), [['n2', 0, 2], ['n3', 0, 2]]);
+    assert.equal(raw.hasCommitToBroadcast(), false);
+  });
+
+  it('with it, sends nothing for the commit index alone, and the next App carries it', () => {
+    const { raw, storage, afterAck } = committedByN2({ deferCommitBroadcast: true });
+    assert.deepEqual(apps(afterAck), [], 'no App only for the commit index');
+    assert.equal(raw.hasCommitToBroadcast(), true);
+    raw.propose(bytes('p2'));
+    const next = apps(drain(raw, storage).messages);
+    assert.deepEqual(next.map((m) => [m.to, m.entries.length, m.commit]), [['n2', 1, 2], ['n3', 1, 2]]);
+    assert.equal(raw.hasCommitToBroadcast(), false, 'both were told 2 with the new entry');
+  });
+
+  it('with it, broadcastCommit() sends the commit index once to each follower that lacks it', () => {
+    const { raw, storage } = committedByN2({ deferCommitBroadcast: true });
+    raw.broadcastCommit();
+    const sent = apps(drain(raw, storage).messages);
+    assert.deepEqual(sent.map((m) => [m.to, m.entries.length, m.commit]), [['n2', 0, 2], ['n3', 0, 2]]);
+    assert.equal(raw.hasCommitToBroadcast(), false);
+    raw.broadcastCommit();
+    assert.deepEqual(apps(drain(raw, storage).messages), [], 'nobody lacks it any more');
+  });
+
+  it('with it, counts a heartbeat as telling a follower what it can commit, and no more', () => {
+    const { raw, storage } = committedByN2({ deferCommitBroadcast: true });
+    raw.tick(); // heartbeatTicks = 1
+    const beats = drain(raw, storage).messages.filter((m) => m.type === MessageType.Heartbeat);
+    // A heartbeat never carries a commit past what the follower is known to hold: n3 has not acked 2.
+    assert.deepEqual(beats.map((m) => [m.to, m.commit]), [['n2', 2], ['n3', 1]]);
+    assert.equal(raw.hasCommitToBroadcast(), true, 'n3 holds entry 2 (sent) and was told only 1');
+    raw.broadcastCommit();
+    assert.deepEqual(apps(drain(raw, storage).messages).map((m) => [m.to, m.commit]), [['n3', 2]]);
+  });
+
+  it('with it, leaves out a follower whose pipeline is full: the App that resumes it carries the commit index', () => {
+    const { raw, storage, afterAck } = committedByN2({ deferCommitBroadcast: true, maxInflightMessages: 1 });
+    // n2's full pipeline emptied with its ack: the App that resumes it carries the commit index.
+    assert.deepEqual(apps(afterAck).map((m) => [m.to, m.commit]), [['n2', 2]]);
+    assert.equal(raw.status().progress.get('n3')?.inflight, 1, 'n3 has not acked entry 2');
+    assert.equal(raw.hasCommitToBroadcast(), false, 'a paused follower does not keep it pending');
+    raw.broadcastCommit();
+    assert.deepEqual(apps(drain(raw, storage).messages), []);
+    raw.step(msg({ type: MessageType.AppResp, from: 'n3', to: 'n1', term: 1, index: 2 }));
+    const resumed = apps(drain(raw, storage).messages);
+    assert.deepEqual(resumed.map((m) => [m.to, m.entries.length, m.commit]), [['n3', 0, 2]]);
+    assert.equal(raw.hasCommitToBroadcast(), false);
   });
 });

@@ -144,6 +144,10 @@ export class SimCluster implements ReadyHooks {
     for (const replica of this.replicas.values()) {
       if (replica.node === undefined || this.rng.chance(this.scenario.tickSkipProbability)) continue;
       replica.node.tick();
+      if (this.scenario.deferCommitBroadcast && replica.node.hasCommitToBroadcast()
+        && this.rng.chance(this.scenario.commitBroadcastProbability)) {
+        replica.node.broadcastCommit();
+      }
       replica.drain(this);
     }
   }

@@ -96,6 +96,7 @@ export class SimReplica {
       maxInflightMessages: scenario.maxInflightMessages,
       preVote: scenario.preVote,
       checkQuorum: scenario.checkQuorum,
+      deferCommitBroadcast: scenario.deferCommitBroadcast,
       random: mulberry32(randomSeed),
     });
     this.node = node;

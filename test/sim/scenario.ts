@@ -40,6 +40,10 @@ export interface Scenario {
   unreachableReportProbability: number;
   /** Chance a node misses a tick (clock skew). */
   tickSkipProbability: number;
+  /** Leaders leave a moved commit index to the next App or heartbeat (Config.deferCommitBroadcast)... */
+  deferCommitBroadcast: boolean;
+  /** ...and, at each step, send it to whoever lacks it with this chance (the replica's delay timer). */
+  commitBroadcastProbability: number;
 }
 
 export function scenarioFromSeed(rng: Rng, chaosSteps: number): Scenario {
@@ -82,5 +86,8 @@ export function scenarioFromSeed(rng: Rng, chaosSteps: number): Scenario {
     snapshotFailureProbability: rng.pick([0, 0.1, 0.5]),
     unreachableReportProbability: rng.pick([0, 0.3, 1]),
     tickSkipProbability: rng.pick([0, 0.05, 0.2]),
+    // Drawn last, so that every knob above is what it was for the seed before these existed.
+    deferCommitBroadcast: rng.chance(0.5),
+    commitBroadcastProbability: rng.pick([0, 0.3, 1]),
   };
 }

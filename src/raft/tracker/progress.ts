@@ -15,6 +15,11 @@ export class Progress {
   recentActive: boolean;
   /** In probe state: an App is outstanding, wait for its answer or a heartbeat response. */
   msgAppFlowPaused = false;
+  /**
+   * The highest commit index sent to the follower in an App or heartbeat since this leader's term
+   * began (lowered when next moves back: what was sent past it may never arrive).
+   */
+  sentCommit = 0;
   readonly inflights: Inflights;
   isLearner: boolean;
 
@@ -39,6 +44,7 @@ export class Progress {
     this.match = match;
     this.next = next;
     this.recentActive = recentActive;
+    this.sentCommit = 0;
   }
 
   becomeProbe(): void {
@@ -51,6 +57,7 @@ export class Progress {
       this.resetState('probe');
       this.next = this.match + 1;
     }
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
   }
 
   becomeReplicate(): void {
@@ -84,12 +91,27 @@ export class Progress {
     if (this.state === 'replicate') {
       if (rejected <= this.match) return false;
       this.next = this.match + 1;
+      this.sentCommit = Math.min(this.sentCommit, this.next - 1);
       return true;
     }
     if (this.next - 1 !== rejected) return false;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.msgAppFlowPaused = false;
+    this.sentCommit = Math.min(this.sentCommit, this.next - 1);
     return true;
+  }
+
+  /** A message carrying commit index `commit` went to the follower. */
+  sentCommitIndex(commit: number): void {
+    this.sentCommit = Math.max(this.sentCommit, commit);
+  }
+
+  /**
+   * Whether telling the follower commit index `committed` would let it commit more: it can commit
+   * only what it holds or is being sent (below next), and a paused follower is sent nothing.
+   */
+  canBumpCommit(committed: number): boolean {
+    return !this.isPaused() && Math.min(committed, this.next - 1) > this.sentCommit;
   }
 
   /** Account for an App carrying `entries` entries ending at `lastIndex` and `bytes` bytes. */
