@@ -318,6 +318,8 @@ export class Replica implements ReplicaApi {
    * write at a time the next write's App carries it: one message each way per follower fewer.
    */
   private armCommitBroadcast(): void {
+    // With no delay the core sends the commit index itself (deferCommitBroadcast is off).
+    if (this.config.commitBroadcastDelayMs === 0) return;
     if (this.commitBroadcastTimer !== undefined || this.stopping || !this.raft.hasCommitToBroadcast()) return;
     this.commitBroadcastTimer = setTimeout(() => {
       this.commitBroadcastTimer = undefined;

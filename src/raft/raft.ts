@@ -200,19 +200,21 @@ export class Raft {
 
   /** With deferCommitBroadcast: some follower could commit more than it was last told. */
   hasCommitToBroadcast(): boolean {
-    if (this.role !== 'leader') return false;
-    for (const [id, pr] of this.tracker.progress) {
-      if (id !== this.id && pr.canBumpCommit(this.log.committed)) return true;
-    }
-    return false;
+    return this.followersLackingCommit().length > 0;
   }
 
   /** With deferCommitBroadcast: an App to each follower that could commit more than it was told. */
   broadcastCommit(): void {
-    if (this.role !== 'leader') return;
+    for (const id of this.followersLackingCommit()) this.maybeSendAppend(id, true);
+  }
+
+  private followersLackingCommit(): NodeId[] {
+    if (this.role !== 'leader') return [];
+    const lacking: NodeId[] = [];
     for (const [id, pr] of this.tracker.progress) {
-      if (id !== this.id && pr.canBumpCommit(this.log.committed)) this.maybeSendAppend(id, true);
+      if (id !== this.id && pr.canBumpCommit(this.log.committed)) lacking.push(id);
     }
+    return lacking;
   }
 
   /** Heartbeats carry the newest pending read's context, so a lost round is retried by the next. */
